@@ -1,0 +1,218 @@
+// Package bus carries presso's events: an outbox relay feeding one durable
+// NATS JetStream stream. By default the NATS server runs in-process with
+// its file store in the data directory; given a URL, the same code talks
+// to an external cluster.
+//
+// Subjects are presso.<eventId>.<Source>.<DetailType>. Each message's
+// Nats-Msg-Id is the event id, so a relay that publishes an event twice
+// (after a crash between publishing and marking it) is deduplicated by
+// JetStream.
+package bus
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// Config says where the bus is and how its stream is kept.
+type Config struct {
+	URL      string // empty: run an embedded server
+	StoreDir string // the embedded server's JetStream directory
+	Stream   string // stream name, default PRESSO
+	Replicas int    // stream replicas on a cluster, default 1
+	// Duplicates is how long JetStream remembers event ids; a relay that
+	// republishes within it is deduplicated. Default 2 h.
+	Duplicates time.Duration
+	MaxAge     time.Duration // how long the stream keeps events; default 7 days
+	Log        *slog.Logger
+}
+
+// Bus is a connection to the stream.
+type Bus struct {
+	ns     *server.Server // nil when external
+	nc     *nats.Conn
+	js     jetstream.JetStream
+	stream jetstream.Stream
+	name   string
+}
+
+// Open starts or connects to NATS and creates or updates the stream.
+func Open(ctx context.Context, cfg Config) (*Bus, error) {
+	if cfg.Stream == "" {
+		cfg.Stream = "PRESSO"
+	}
+	if cfg.Replicas == 0 {
+		cfg.Replicas = 1
+	}
+	if cfg.Duplicates == 0 {
+		cfg.Duplicates = 2 * time.Hour
+	}
+	if cfg.MaxAge == 0 {
+		cfg.MaxAge = 7 * 24 * time.Hour
+	}
+	b := &Bus{name: cfg.Stream}
+	opts := []nats.Option{nats.Name("presso"), nats.MaxReconnects(-1), nats.ReconnectWait(250 * time.Millisecond)}
+	if cfg.URL == "" {
+		ns, err := server.NewServer(&server.Options{ServerName: "presso-embedded", JetStream: true, StoreDir: cfg.StoreDir,
+			DontListen: true, NoSigs: true, NoLog: true, JetStreamMaxMemory: 64 << 20})
+		if err != nil {
+			return nil, fmt.Errorf("embedded nats: %w", err)
+		}
+		ns.Start()
+		if !ns.ReadyForConnections(30 * time.Second) {
+			ns.Shutdown()
+			return nil, errors.New("embedded nats did not start within 30s")
+		}
+		b.ns = ns
+		opts = append(opts, nats.InProcessServer(ns))
+	}
+	nc, err := nats.Connect(cfg.URL, opts...)
+	if err != nil {
+		b.Close()
+		return nil, fmt.Errorf("connect nats: %w", err)
+	}
+	b.nc = nc
+	if b.js, err = jetstream.New(nc); err != nil {
+		b.Close()
+		return nil, fmt.Errorf("jetstream: %w", err)
+	}
+	b.stream, err = b.js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
+		Name: cfg.Stream, Subjects: []string{"presso.>"}, Storage: jetstream.FileStorage,
+		Replicas: cfg.Replicas, MaxAge: cfg.MaxAge, Duplicates: cfg.Duplicates,
+	})
+	if err != nil {
+		b.Close()
+		return nil, fmt.Errorf("create stream %s: %w", cfg.Stream, err)
+	}
+	return b, nil
+}
+
+// Close drains the connection and stops an embedded server.
+func (b *Bus) Close() {
+	if b.nc != nil {
+		b.nc.Drain()
+		for i := 0; i < 100 && !b.nc.IsClosed(); i++ {
+			time.Sleep(10 * time.Millisecond)
+		}
+		b.nc.Close()
+	}
+	if b.ns != nil {
+		b.ns.Shutdown()
+		b.ns.WaitForShutdown()
+	}
+}
+
+// Ready reports whether the bus can take messages now.
+func (b *Bus) Ready(ctx context.Context) error {
+	if !b.nc.IsConnected() {
+		return errors.New("nats is not connected")
+	}
+	_, err := b.stream.Info(ctx)
+	return err
+}
+
+// Publish puts one event on the stream with its id as Nats-Msg-Id and
+// returns the stream sequence it got (or had, for a duplicate).
+func (b *Bus) Publish(ctx context.Context, subject, id string, data []byte) (uint64, error) {
+	ack, err := b.js.Publish(ctx, subject, data, jetstream.WithMsgID(id))
+	if err != nil {
+		return 0, err
+	}
+	return ack.Sequence, nil
+}
+
+// Message is one event read back from the stream.
+type Message struct {
+	Seq     uint64
+	Subject string
+	Data    []byte
+}
+
+// Consume delivers every message published from now on, in stream order,
+// until ctx ends. It is how each replica hears every event, whichever
+// replica published it.
+func (b *Bus) Consume(ctx context.Context, handle func(Message)) error {
+	cons, err := b.stream.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{
+		FilterSubjects: []string{"presso.>"}, DeliverPolicy: jetstream.DeliverNewPolicy})
+	if err != nil {
+		return fmt.Errorf("consumer: %w", err)
+	}
+	cc, err := cons.Consume(func(m jetstream.Msg) {
+		md, err := m.Metadata()
+		if err != nil {
+			return
+		}
+		handle(Message{Seq: md.Sequence.Stream, Subject: m.Subject(), Data: m.Data()})
+	})
+	if err != nil {
+		return fmt.Errorf("consume: %w", err)
+	}
+	<-ctx.Done()
+	cc.Stop()
+	return nil
+}
+
+// LastSeq is the stream's last sequence, 0 when empty.
+func (b *Bus) LastSeq(ctx context.Context) (uint64, error) {
+	info, err := b.stream.Info(ctx)
+	if err != nil {
+		return 0, err
+	}
+	return info.State.LastSeq, nil
+}
+
+// ErrTooOld means a replay was asked for from before what the stream keeps.
+var ErrTooOld = errors.New("replay start is older than the stream keeps")
+
+// Replay returns the messages on subject (wildcards allowed) after seq,
+// up to the stream's last sequence now, at most max of them. ok is false
+// when there were more than max, or seq is older than the stream keeps:
+// the caller should start over from a snapshot.
+func (b *Bus) Replay(ctx context.Context, subject string, after uint64, max int) ([]Message, bool, error) {
+	info, err := b.stream.Info(ctx)
+	if err != nil {
+		return nil, false, err
+	}
+	if after > info.State.LastSeq {
+		return nil, false, nil
+	}
+	if info.State.Msgs > 0 && after+1 < info.State.FirstSeq {
+		return nil, false, nil
+	}
+	var out []Message
+	for seq := after + 1; seq <= info.State.LastSeq; {
+		m, err := b.stream.GetMsg(ctx, seq, jetstream.WithGetMsgSubject(subject))
+		if errors.Is(err, jetstream.ErrMsgNotFound) {
+			break
+		}
+		if err != nil {
+			return nil, false, err
+		}
+		if m.Sequence > info.State.LastSeq {
+			break
+		}
+		if len(out) == max {
+			return nil, false, nil
+		}
+		out = append(out, Message{Seq: m.Sequence, Subject: m.Subject, Data: m.Data})
+		seq = m.Sequence + 1
+	}
+	return out, true, nil
+}
+
+// All returns every message on the stream, for tests and the invariant
+// check.
+func (b *Bus) All(ctx context.Context) ([]Message, error) {
+	msgs, ok, err := b.Replay(ctx, "presso.>", 0, 1<<30)
+	if err == nil && !ok {
+		err = errors.New("stream could not be read from the start")
+	}
+	return msgs, err
+}

@@ -1,0 +1,133 @@
+package config
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"presso"
+	"presso/store"
+)
+
+// Get returns a bar.
+func (s *Service) Get(ctx context.Context, id string) (*presso.Bar, error) {
+	return s.db.GetBar(ctx, id)
+}
+
+// List returns every bar.
+func (s *Service) List(ctx context.Context) ([]*presso.Bar, error) {
+	return s.db.ListBars(ctx)
+}
+
+// Create adds a bar. Only admins may.
+func (s *Service) Create(ctx context.Context, who presso.Identity, b *presso.Bar) (*presso.Bar, error) {
+	if who.Role != presso.RoleAdmin {
+		return nil, presso.E(presso.KindForbidden, "forbidden", "only an admin can create a bar")
+	}
+	Defaults(b)
+	if err := Validate(b); err != nil {
+		return nil, err
+	}
+	err := s.db.Tx(ctx, func(tx *store.Tx) error {
+		now := s.now()
+		if err := tx.CreateBar(ctx, b, now); err != nil {
+			return err
+		}
+		return tx.AppendOutbox(ctx, changed(b, now), "")
+	})
+	if err != nil {
+		return nil, fmt.Errorf("create bar %s: %w", b.ID, err)
+	}
+	s.notify()
+	return s.db.GetBar(ctx, b.ID)
+}
+
+// Seed creates the bar unless it exists, for first start.
+func (s *Service) Seed(ctx context.Context, b *presso.Bar) error {
+	if _, err := s.db.GetBar(ctx, b.ID); err == nil {
+		return nil
+	}
+	_, err := s.Create(ctx, presso.Identity{Kind: "staff", Role: presso.RoleAdmin}, b)
+	if presso.IsKind(err, presso.KindConflict) {
+		return nil // another replica seeded it first
+	}
+	return err
+}
+
+// Patch is a partial change to a bar; nil fields stay as they are.
+type Patch struct {
+	Name       *string            `json:"name"`
+	Open       *bool              `json:"open"`
+	SignInMode *string            `json:"signInMode"`
+	Timezone   *string            `json:"timezone"`
+	DailyReset *bool              `json:"dailyReset"`
+	Menu       *[]presso.MenuItem `json:"menu"`
+	Limits     *presso.Limits     `json:"limits"`
+	Timeouts   *presso.Timeouts   `json:"timeouts"`
+}
+
+// onlyOpen reports whether the patch changes nothing but the open flag,
+// the one thing a barista may change.
+func (p Patch) onlyOpen() bool {
+	return p.Name == nil && p.SignInMode == nil && p.Timezone == nil && p.DailyReset == nil &&
+		p.Menu == nil && p.Limits == nil && p.Timeouts == nil
+}
+
+// Update applies a patch: admins may change anything, a barista of the bar
+// only whether it is open. Orders already in flight carry on either way.
+func (s *Service) Update(ctx context.Context, who presso.Identity, id string, p Patch) (*presso.Bar, error) {
+	var out *presso.Bar
+	err := s.db.Tx(ctx, func(tx *store.Tx) error {
+		b, err := tx.GetBar(ctx, id)
+		if err != nil {
+			return err
+		}
+		switch {
+		case who.Role == presso.RoleAdmin:
+		case who.BaristaOf(id) && p.onlyOpen():
+		case who.StaffOf(id):
+			return presso.E(presso.KindForbidden, "forbidden", "a barista may only open or close the bar")
+		default:
+			return presso.E(presso.KindForbidden, "forbidden", "only staff of this bar can change it")
+		}
+		set(&b.Name, p.Name)
+		set(&b.Open, p.Open)
+		set(&b.SignInMode, p.SignInMode)
+		set(&b.Timezone, p.Timezone)
+		set(&b.DailyReset, p.DailyReset)
+		set(&b.Menu, p.Menu)
+		set(&b.Limits, p.Limits)
+		set(&b.Timeouts, p.Timeouts)
+		Defaults(b)
+		if err := Validate(b); err != nil {
+			return err
+		}
+		now := s.now()
+		if err := tx.UpdateBar(ctx, b, now); err != nil {
+			return err
+		}
+		out = b
+		return tx.AppendOutbox(ctx, changed(b, now), "")
+	})
+	if err != nil {
+		return nil, fmt.Errorf("update bar %s: %w", id, err)
+	}
+	s.notify()
+	return out, nil
+}
+
+func set[T any](dst *T, src *T) {
+	if src != nil {
+		*dst = *src
+	}
+}
+
+// changed is the ConfigService.ConfigChanged event: the bar's public view,
+// never a database image.
+func changed(b *presso.Bar, now time.Time) presso.Envelope {
+	return presso.NewEnvelope(presso.ConfigServiceConfigChanged, b.ID, now, map[string]any{
+		"open":    b.Open,
+		"bar":     b,
+		"Message": "The bar's configuration changed",
+	})
+}

@@ -1,0 +1,436 @@
+// Package orders is the order manager and the order processor.
+//
+// The processor is the per-order workflow of the original's Step Functions
+// machine, declared as data in Machine: states, the triggers that move them,
+// guards, actions and timeouts. Every transition is one database
+// transaction that updates the order, appends its history, writes its
+// events to the outbox and sets its next deadline, so a transition is never
+// half done or done twice. Deadlines are fired by Sweep, which any replica
+// may run.
+package orders
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"time"
+
+	"presso"
+	"presso/store"
+	"presso/validator"
+)
+
+// Processor runs the order workflow.
+type Processor struct {
+	db      *store.DB
+	now     func() time.Time
+	notify  func() // tells the relay events are waiting
+	log     *slog.Logger
+	machine []Transition
+}
+
+// New returns a processor. notify is called after every commit that wrote
+// events.
+func New(db *store.DB, now func() time.Time, notify func(), log *slog.Logger) *Processor {
+	return &Processor{db: db, now: now, notify: notify, log: log, machine: Machine()}
+}
+
+// Start redeems a QR code and starts an order waiting for the customer's
+// drink. The checks and the redemption share one transaction, so a
+// rejection (closed, over the limit, busy) uses nothing up.
+func (p *Processor) Start(ctx context.Context, who presso.Identity, eventID, code string) (*presso.Order, error) {
+	if who.ID == "" {
+		return nil, presso.E(presso.KindUnauthenticated, "unauthenticated", "sign in first")
+	}
+	var o *presso.Order
+	now := p.now()
+	err := p.db.Tx(ctx, func(tx *store.Tx) error {
+		bar, err := tx.GetBar(ctx, eventID)
+		if err != nil {
+			return err
+		}
+		if !bar.Open {
+			return presso.E(presso.KindClosed, "closed", "%s is closed right now", bar.Name)
+		}
+		used, err := validator.Use(ctx, tx, bar, code, now)
+		if err != nil {
+			return err
+		}
+		day := bar.Day(now)
+		exempt := who.Staff()
+		if !exempt {
+			ok, err := tx.CountCustomerOrder(ctx, bar.ID, who.ID, day, bar.Limits.MaxPerCustomer)
+			if err != nil {
+				return err
+			}
+			if !ok {
+				return &presso.Error{Kind: presso.KindLimited, Code: "limit_reached", RetryAt: bar.NextDay(now),
+					Message: fmt.Sprintf("you have had your %d drink(s) for today at %s", bar.Limits.MaxPerCustomer, bar.Name)}
+			}
+		}
+		ok, err := tx.ReserveCapacity(ctx, bar.ID, bar.Limits.MaxQueue)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return presso.E(presso.KindUnavailable, "busy", "the baristas are busy: try again in a few minutes")
+		}
+		deadline := now.Add(bar.CustomerTimeout())
+		o = &presso.Order{ID: presso.NewID("o"), EventID: bar.ID, UserID: who.ID, UserName: who.Name,
+			State: presso.StateWaiting, Day: day, Exempt: exempt, CreatedAt: now, Deadline: &deadline, Version: 1}
+		if err := tx.InsertOrder(ctx, o); err != nil {
+			return err
+		}
+		if err := tx.AppendHistory(ctx, o.ID, o.Version, store.Step{At: now, From: "", To: o.State, Trigger: string(TriggerRedeem), Actor: who.ID}); err != nil {
+			return err
+		}
+		events := []presso.Envelope{
+			presso.NewEnvelope(presso.ValidatorNewOrder, bar.ID, now, map[string]any{
+				"orderId": o.ID, "userId": o.UserID, "remaining": used.UsesLeft, "windowEnd": used.WindowEnd,
+				"Message": "A QR code was redeemed"}),
+			orderEvent(presso.OrderProcessorWorkflowStarted, o, now),
+		}
+		for _, e := range events {
+			if err := tx.AppendOutbox(ctx, e, o.ID); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		p.unavailable(ctx, who, eventID, err)
+		return nil, fmt.Errorf("start order at %s: %w", eventID, err)
+	}
+	p.notify()
+	return o, nil
+}
+
+// unavailable tells the customer's channel why a scan was turned away when
+// the bar is closed or busy, as the original's ShopUnavailable did.
+func (p *Processor) unavailable(ctx context.Context, who presso.Identity, eventID string, cause error) {
+	reason := ""
+	switch presso.KindOf(cause) {
+	case presso.KindClosed:
+		reason = "closed"
+	case presso.KindUnavailable:
+		var e *presso.Error
+		if errors.As(cause, &e) && e.Code == "busy" {
+			reason = "busy"
+		}
+	}
+	if reason == "" {
+		return
+	}
+	env := presso.NewEnvelope(presso.OrderProcessorShopUnavailable, eventID, p.now(), map[string]any{
+		"userId": who.ID, "reason": reason, "Message": "The bar cannot take this order: " + reason})
+	if err := p.db.Tx(ctx, func(tx *store.Tx) error { return tx.AppendOutbox(ctx, env, "") }); err != nil {
+		p.log.Warn("record ShopUnavailable", "event", eventID, "err", err)
+		return
+	}
+	p.notify()
+}
+
+// Submit records the customer's drink and queues the order with a number.
+func (p *Processor) Submit(ctx context.Context, who presso.Identity, orderID string, in SubmitInput) (*presso.Order, error) {
+	return p.Fire(ctx, who, orderID, TriggerSubmit, in)
+}
+
+// Fire applies a trigger to an order in its own transaction.
+func (p *Processor) Fire(ctx context.Context, who presso.Identity, orderID string, t Trigger, in SubmitInput) (*presso.Order, error) {
+	var o *presso.Order
+	err := p.db.Tx(ctx, func(tx *store.Tx) error {
+		var err error
+		o, err = p.fire(ctx, tx, who, orderID, t, in)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("%s order %s: %w", t, orderID, err)
+	}
+	p.notify()
+	return o, nil
+}
+
+// fire interprets the transition table for one trigger within tx.
+func (p *Processor) fire(ctx context.Context, tx *store.Tx, who presso.Identity, orderID string, t Trigger, in SubmitInput) (*presso.Order, error) {
+	before, err := tx.GetOrder(ctx, orderID)
+	if err != nil {
+		return nil, err
+	}
+	if !CanSee(who, before) {
+		return nil, presso.NotFound("order")
+	}
+	var tr *Transition
+	known := false
+	for i := range p.machine {
+		if p.machine[i].On != t {
+			continue
+		}
+		known = true
+		if slices.Contains(p.machine[i].From, before.State) && p.machine[i].Who(who, before) {
+			tr = &p.machine[i]
+			break
+		}
+	}
+	if tr == nil {
+		if !known {
+			return nil, presso.Invalid("action", "unknown action %q", t)
+		}
+		for i := range p.machine {
+			if p.machine[i].On == t && slices.Contains(p.machine[i].From, before.State) {
+				return nil, presso.E(presso.KindForbidden, "forbidden", "you may not %s this order", t)
+			}
+		}
+		return nil, presso.E(presso.KindConflict, "conflict", "order is %s: it cannot be %s", stateWords(before.State), pastTense(t))
+	}
+	bar, err := tx.GetBar(ctx, before.EventID)
+	if err != nil {
+		return nil, err
+	}
+	after := *before
+	c := &change{tx: tx, bar: bar, who: who, before: before, after: &after, now: p.now(), input: in}
+	if tr.Guard != nil {
+		if err := tr.Guard(c); err != nil {
+			return nil, err
+		}
+	}
+	after.State = tr.To
+	if tr.Action != nil {
+		if err := tr.Action(ctx, c); err != nil {
+			return nil, err
+		}
+	}
+	switch tr.Deadline {
+	case DeadlineClear:
+		after.Deadline = nil
+	case DeadlineCustomer:
+		d := c.now.Add(bar.CustomerTimeout())
+		after.Deadline = &d
+	case DeadlineBarista:
+		d := c.now.Add(bar.BaristaTimeout())
+		after.Deadline = &d
+	}
+	after.Version++
+	numberDay := c.numberDay
+	if numberDay == "" && after.Number > 0 && bar.DailyReset {
+		numberDay = before.Day
+	}
+	ok, err := tx.UpdateOrder(ctx, &after, before.Version, numberDay)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, presso.E(presso.KindConflict, "conflict", "the order changed meanwhile: reload it")
+	}
+	actor := who.ID
+	if err := tx.AppendHistory(ctx, after.ID, after.Version, store.Step{At: c.now, From: before.State, To: after.State, Trigger: string(t), Actor: actor}); err != nil {
+		return nil, err
+	}
+	if after.State.Terminal() {
+		if err := tx.ReleaseCapacity(ctx, after.EventID); err != nil {
+			return nil, err
+		}
+		if after.State != presso.StateCompleted && !after.Exempt {
+			if err := tx.UncountCustomerOrder(ctx, after.EventID, after.UserID, after.Day); err != nil {
+				return nil, err
+			}
+		}
+	}
+	for _, dt := range tr.Emit {
+		if err := tx.AppendOutbox(ctx, orderEvent(dt, &after, c.now), after.ID); err != nil {
+			return nil, err
+		}
+	}
+	return &after, nil
+}
+
+// CanSee reports whether who may see the order at all: its owner and the
+// staff of its bar. Everyone else is told it does not exist.
+func CanSee(who presso.Identity, o *presso.Order) bool {
+	return who.Kind == "system" || who.ID == o.UserID || who.StaffOf(o.EventID)
+}
+
+// Get returns an order the caller may see, with its queue position.
+func (p *Processor) Get(ctx context.Context, who presso.Identity, id string) (*presso.Order, error) {
+	o, err := p.db.GetOrder(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if !CanSee(who, o) {
+		return nil, presso.NotFound("order")
+	}
+	if o.State == presso.StateQueued || o.State == presso.StateMaking {
+		if o.Position, err = p.db.QueuePosition(ctx, o.EventID, o.Number); err != nil {
+			return nil, err
+		}
+	}
+	return o, nil
+}
+
+// List returns a bar's orders for its staff; finished ones only if they
+// finished within the last `within`.
+func (p *Processor) List(ctx context.Context, who presso.Identity, eventID string, states []presso.State, within time.Duration) ([]*presso.Order, error) {
+	if !who.StaffOf(eventID) {
+		return nil, presso.E(presso.KindForbidden, "forbidden", "only staff of this bar can list its orders")
+	}
+	if _, err := p.db.GetBar(ctx, eventID); err != nil {
+		return nil, err
+	}
+	return p.db.ListOrders(ctx, eventID, states, p.now().Add(-within))
+}
+
+// Mine returns the caller's own orders, newest first.
+func (p *Processor) Mine(ctx context.Context, who presso.Identity) ([]*presso.Order, error) {
+	return p.db.UserOrders(ctx, who.ID, 100)
+}
+
+// Journey is an order's history: its transitions and the events it emitted.
+type Journey struct {
+	OrderID     string         `json:"orderId"`
+	Transitions []store.Step   `json:"transitions"`
+	Events      []JourneyEvent `json:"events"`
+}
+
+// JourneyEvent is one emitted event in a Journey.
+type JourneyEvent struct {
+	ID         string    `json:"id"`
+	DetailType string    `json:"detailType"`
+	Time       time.Time `json:"time"`
+}
+
+// History returns the order's journey, for its owner or the bar's staff.
+func (p *Processor) History(ctx context.Context, who presso.Identity, id string) (*Journey, error) {
+	if _, err := p.Get(ctx, who, id); err != nil {
+		return nil, err
+	}
+	steps, err := p.db.History(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	evs, err := p.db.OrderEvents(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	j := &Journey{OrderID: id, Transitions: steps, Events: []JourneyEvent{}}
+	for _, e := range evs {
+		j.Events = append(j.Events, JourneyEvent{ID: e.ID, DetailType: e.DetailType, Time: e.CreatedAt})
+	}
+	return j, nil
+}
+
+// Sweep fires every deadline that is due now, one transaction per order.
+// On PostgreSQL each claim skips rows another replica is firing, so no
+// deadline fires twice. It returns how many fired.
+func (p *Processor) Sweep(ctx context.Context) (int, error) {
+	fired := 0
+	for {
+		n := 0
+		err := p.db.Tx(ctx, func(tx *store.Tx) error {
+			ids, err := tx.ClaimDue(ctx, p.now(), 1)
+			if err != nil || len(ids) == 0 {
+				return err
+			}
+			n = 1
+			_, err = p.fire(ctx, tx, systemActor(), ids[0], TriggerTimeout, SubmitInput{})
+			return err
+		})
+		if err != nil {
+			return fired, fmt.Errorf("sweep: %w", err)
+		}
+		if n == 0 {
+			if fired > 0 {
+				p.notify()
+			}
+			return fired, nil
+		}
+		fired++
+	}
+}
+
+// RunSweeper sweeps every interval until ctx ends. Deadlines that passed
+// while presso was down fire on the first sweep, right at start.
+func (p *Processor) RunSweeper(ctx context.Context, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		if _, err := p.Sweep(ctx); err != nil && ctx.Err() == nil {
+			p.log.Error("sweep deadlines", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// orderEvent builds an order event. Every order event carries the whole
+// order, so a screen can update from any one of them alone.
+func orderEvent(detailType string, o *presso.Order, now time.Time) presso.Envelope {
+	d := map[string]any{"orderId": o.ID, "userId": o.UserID, "orderNumber": o.Number, "state": o.State, "order": o,
+		"Message": messages(detailType, o)}
+	switch detailType {
+	case presso.OrderProcessorOrderTimeOut:
+		d["cause"] = o.Cause
+	case presso.OrderManagerMakeOrder:
+		d["baristaUserId"], d["baristaName"] = o.BaristaID, o.BaristaName
+	}
+	return presso.NewEnvelope(detailType, o.EventID, now, d)
+}
+
+func messages(detailType string, o *presso.Order) string {
+	switch detailType {
+	case presso.OrderProcessorWorkflowStarted:
+		return "Waiting for the customer to choose a drink"
+	case presso.OrderProcessorWaitingCompletion, presso.OrderManagerWaitingCompletion:
+		return fmt.Sprintf("Order %d is waiting for a barista", o.Number)
+	case presso.OrderManagerMakeOrder:
+		if o.BaristaID == "" {
+			return fmt.Sprintf("Order %d is back in the queue", o.Number)
+		}
+		return fmt.Sprintf("%s is making order %d", o.BaristaName, o.Number)
+	case presso.OrderManagerOrderCompleted:
+		return fmt.Sprintf("Order %d is ready", o.Number)
+	case presso.OrderManagerOrderCancelled:
+		return "The order was cancelled"
+	case presso.OrderProcessorOrderTimeOut:
+		if o.Cause == presso.CauseCustomer {
+			return "No drink was chosen in time"
+		}
+		return "The baristas did not finish the order in time"
+	case presso.OrderProcessorOrderFinished:
+		return "The order's workflow has finished"
+	}
+	return ""
+}
+
+func stateWords(s presso.State) string {
+	switch s {
+	case presso.StateWaiting:
+		return "waiting for a drink choice"
+	case presso.StateQueued:
+		return "queued"
+	case presso.StateMaking:
+		return "being made"
+	case presso.StateTimedOut:
+		return "timed out"
+	}
+	return string(s)
+}
+
+func pastTense(t Trigger) string {
+	switch t {
+	case TriggerSubmit:
+		return "given a drink now"
+	case TriggerMake:
+		return "made now"
+	case TriggerUnmake:
+		return "put back now"
+	case TriggerComplete:
+		return "completed"
+	case TriggerCancel:
+		return "cancelled"
+	}
+	return string(t)
+}

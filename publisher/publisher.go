@@ -1,0 +1,180 @@
+// Package publisher is the publisher service: it hears every event on the
+// bus and hands each one to the real-time channels allowed to see it.
+//
+// There are three kinds of channel, each authorised when it is opened:
+// a bar's board (its staff: every event of the bar), a bar's store channel
+// (anyone: configuration changes only) and a user's own channel (their
+// order events, across bars). A subscriber that cannot keep up is dropped
+// rather than slowing everyone else; its client reconnects and resumes
+// from the stream with Last-Event-ID.
+package publisher
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"strings"
+	"sync"
+
+	"presso"
+	"presso/bus"
+)
+
+// Kind is a kind of channel.
+type Kind int
+
+const (
+	Board Kind = iota // staff of one bar: everything of the bar
+	Store             // anyone: one bar's configuration changes
+	User              // one user's own order events
+)
+
+// Channel names one real-time channel.
+type Channel struct {
+	Kind    Kind
+	EventID string // Board, Store
+	UserID  string // User
+}
+
+// Subject is the stream subject filter that covers the channel.
+func (c Channel) Subject() string {
+	switch c.Kind {
+	case Board:
+		return "presso." + c.EventID + ".>"
+	case Store:
+		return "presso." + c.EventID + ".ConfigService.>"
+	}
+	return "presso.>"
+}
+
+// Message is what a channel's client receives.
+type Message struct {
+	Seq    uint64         `json:"-"`
+	Type   string         `json:"type"`
+	Detail map[string]any `json:"detail"`
+}
+
+// Match reports whether env belongs on the channel, and returns the detail
+// the channel may see.
+func (c Channel) Match(env *presso.Envelope) (map[string]any, bool) {
+	switch c.Kind {
+	case Board:
+		return env.Detail, env.EventID == c.EventID
+	case Store:
+		return env.Detail, env.EventID == c.EventID && env.DetailType == presso.ConfigServiceConfigChanged
+	case User:
+		uid, _ := env.Detail["userId"].(string)
+		if uid != c.UserID || !(strings.HasPrefix(env.DetailType, "OrderManager.") || strings.HasPrefix(env.DetailType, "OrderProcessor.")) {
+			return nil, false
+		}
+		return env.Detail, true
+	}
+	return nil, false
+}
+
+// Subscription receives a channel's messages in stream order.
+type Subscription struct {
+	C       chan Message
+	ch      Channel
+	dropped chan struct{} // closed when the subscriber fell behind
+	once    sync.Once
+}
+
+// Dropped is closed when the publisher gave up on a slow subscriber.
+func (s *Subscription) Dropped() <-chan struct{} { return s.dropped }
+
+// Publisher fans events out to subscriptions.
+type Publisher struct {
+	bus *bus.Bus
+	log *slog.Logger
+
+	mu      sync.Mutex
+	subs    map[*Subscription]struct{}
+	lastSeq uint64 // the last sequence handed out, so a snapshot knows where it stands
+}
+
+// New returns a publisher; start it with Run.
+func New(b *bus.Bus, log *slog.Logger) *Publisher {
+	return &Publisher{bus: b, log: log, subs: map[*Subscription]struct{}{}}
+}
+
+// Run hears the bus until ctx ends.
+func (p *Publisher) Run(ctx context.Context) error {
+	if seq, err := p.bus.LastSeq(ctx); err == nil {
+		p.mu.Lock()
+		p.lastSeq = seq
+		p.mu.Unlock()
+	}
+	return p.bus.Consume(ctx, p.dispatch)
+}
+
+func (p *Publisher) dispatch(m bus.Message) {
+	var env presso.Envelope
+	if err := json.Unmarshal(m.Data, &env); err != nil {
+		p.log.Warn("undecodable event", "seq", m.Seq, "err", err)
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if m.Seq > p.lastSeq {
+		p.lastSeq = m.Seq
+	}
+	for s := range p.subs {
+		detail, ok := s.ch.Match(&env)
+		if !ok {
+			continue
+		}
+		select {
+		case s.C <- Message{Seq: m.Seq, Type: env.DetailType, Detail: detail}:
+		default:
+			delete(p.subs, s)
+			s.once.Do(func() { close(s.dropped) })
+		}
+	}
+}
+
+// Subscribe opens a channel. The caller must Unsubscribe. It also returns
+// the last sequence already dispatched: everything after it will arrive on
+// the subscription.
+func (p *Publisher) Subscribe(ch Channel) (*Subscription, uint64) {
+	s := &Subscription{C: make(chan Message, 256), ch: ch, dropped: make(chan struct{})}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.subs[s] = struct{}{}
+	return s, p.lastSeq
+}
+
+// Unsubscribe closes a subscription.
+func (p *Publisher) Unsubscribe(s *Subscription) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	delete(p.subs, s)
+}
+
+// Subscribers counts open subscriptions.
+func (p *Publisher) Subscribers() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return len(p.subs)
+}
+
+// Replay returns the channel's messages after seq up to now. ok is false
+// when they cannot all be had (too many, or older than the stream keeps),
+// and the client needs a snapshot instead.
+func (p *Publisher) Replay(ctx context.Context, ch Channel, after uint64) ([]Message, bool, error) {
+	msgs, ok, err := p.bus.Replay(ctx, ch.Subject(), after, 5000)
+	if err != nil || !ok {
+		return nil, ok, err
+	}
+	out := []Message{}
+	for _, m := range msgs {
+		var env presso.Envelope
+		if err := json.Unmarshal(m.Data, &env); err != nil {
+			continue
+		}
+		if detail, ok := ch.Match(&env); ok {
+			out = append(out, Message{Seq: m.Seq, Type: env.DetailType, Detail: detail})
+		}
+	}
+	return out, true, nil
+}

@@ -1,0 +1,47 @@
+package store
+
+import (
+	"database/sql"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+)
+
+var sqliteEngine = engine{
+	name:       "sqlite",
+	migrations: "sqlite",
+	// One writer connection serialises writers, so plain SELECTs are enough.
+	claimDue:  `SELECT id FROM orders WHERE deadline_at IS NOT NULL AND deadline_at <= $1 ORDER BY deadline_at LIMIT $2`,
+	lockRelay: `SELECT id FROM relay_lock WHERE id = 1`,
+}
+
+// openSQLite opens the file with one writer connection and a read pool.
+// WAL lets readers run beside the writer; busy_timeout covers other
+// processes (a backup, the load command's invariant check).
+func openSQLite(file string) (*DB, error) {
+	if dir := filepath.Dir(file); dir != "" {
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return nil, fmt.Errorf("create database directory: %w", err)
+		}
+	}
+	pragmas := "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(ON)"
+	u := "file:" + (&url.URL{Path: file}).EscapedPath()
+	w, err := sql.Open("sqlite", u+"?"+pragmas+"&_txlock=immediate")
+	if err != nil {
+		return nil, fmt.Errorf("open sqlite: %w", err)
+	}
+	w.SetMaxOpenConns(1)
+	w.SetConnMaxIdleTime(0)
+	r, err := sql.Open("sqlite", u+"?"+pragmas+"&mode=ro")
+	if err != nil {
+		w.Close()
+		return nil, fmt.Errorf("open sqlite: %w", err)
+	}
+	r.SetMaxOpenConns(4)
+	db := &DB{write: w, read: r, engine: sqliteEngine}
+	db.conn = conn{q: r, e: &db.engine}
+	return db, nil
+}

@@ -1,0 +1,238 @@
+// Package store keeps presso's state in SQL: bars, accounts, QR codes,
+// counters, orders with their history, and the transactional outbox.
+//
+// Two engines sit behind the one DB type: SQLite (modernc.org/sqlite, the
+// embedded default) and PostgreSQL (pgx). Most statements are written once,
+// in queries.go, because both engines accept them as they are; the few that
+// differ (schema, row locking) live in sqlite.go and postgres.go. The
+// conformance suite in storetest runs against both.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"path"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"presso"
+)
+
+//go:embed migrations
+var migrationFS embed.FS
+
+// engine is what differs between SQLite and PostgreSQL.
+type engine struct {
+	name       string
+	migrations string // folder in migrationFS
+	// claimDue selects due orders, skipping rows another replica holds.
+	claimDue string
+	// lockRelay takes the relay's lock row, or returns no row when another
+	// replica holds it.
+	lockRelay string
+	// lockMigrations serialises migrations between replicas starting at once.
+	lockMigrations string
+}
+
+// DB is a presso database. Reads go to a read pool; writes go through Tx.
+type DB struct {
+	conn
+	write  *sql.DB
+	read   *sql.DB
+	engine engine
+}
+
+// Tx is one write transaction. Every order transition runs in exactly one.
+type Tx struct {
+	conn
+	tx *sql.Tx
+}
+
+// queryer is what DB pools and transactions have in common.
+type queryer interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// conn carries the query methods shared by DB (reading) and Tx.
+type conn struct {
+	q queryer
+	e *engine
+}
+
+// Open opens the database named by dsn: a postgres:// or postgresql:// URL,
+// or otherwise a SQLite file path. It applies any pending migrations and
+// refuses a schema newer than this binary knows.
+func Open(ctx context.Context, dsn string) (*DB, error) {
+	var db *DB
+	var err error
+	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
+		db, err = openPostgres(dsn)
+	} else {
+		db, err = openSQLite(dsn)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := db.migrate(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
+// Engine names the engine: "sqlite" or "postgres".
+func (db *DB) Engine() string { return db.engine.name }
+
+// Close closes both pools.
+func (db *DB) Close() error {
+	err := db.write.Close()
+	if db.read != db.write {
+		err = errors.Join(err, db.read.Close())
+	}
+	return err
+}
+
+// Ping checks the database answers.
+func (db *DB) Ping(ctx context.Context) error {
+	var one int
+	return db.write.QueryRowContext(ctx, "SELECT 1").Scan(&one)
+}
+
+// Tx runs fn in a write transaction and commits it if fn returns nil.
+func (db *DB) Tx(ctx context.Context, fn func(*Tx) error) error {
+	tx, err := db.write.BeginTx(ctx, nil)
+	if err != nil {
+		return unavailable(err)
+	}
+	if err := fn(&Tx{conn: conn{q: tx, e: &db.engine}, tx: tx}); err != nil {
+		tx.Rollback()
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return unavailable(err)
+	}
+	return nil
+}
+
+// unavailable marks a database failure as something to retry later.
+func unavailable(err error) error {
+	if err == nil || errors.Is(err, context.Canceled) {
+		return err
+	}
+	var pe *presso.Error
+	if errors.As(err, &pe) {
+		return err
+	}
+	return &presso.Error{Kind: presso.KindUnavailable, Code: "unavailable", Message: "the database is unavailable", Err: err}
+}
+
+// SchemaVersion is the newest migration this binary knows for the engine.
+func (db *DB) SchemaVersion() int {
+	ms, _ := db.migrationFiles()
+	if len(ms) == 0 {
+		return 0
+	}
+	return ms[len(ms)-1].version
+}
+
+type migration struct {
+	version int
+	name    string
+}
+
+func (db *DB) migrationFiles() ([]migration, error) {
+	dir := path.Join("migrations", db.engine.migrations)
+	entries, err := fs.ReadDir(migrationFS, dir)
+	if err != nil {
+		return nil, err
+	}
+	var ms []migration
+	for _, e := range entries {
+		n, _, ok := strings.Cut(e.Name(), "_")
+		v, err := strconv.Atoi(n)
+		if !ok || err != nil || !strings.HasSuffix(e.Name(), ".sql") {
+			return nil, fmt.Errorf("migration %s: name must be NNNN_name.sql", e.Name())
+		}
+		ms = append(ms, migration{version: v, name: e.Name()})
+	}
+	sort.Slice(ms, func(i, j int) bool { return ms[i].version < ms[j].version })
+	return ms, nil
+}
+
+// migrate applies every embedded migration newer than the database's
+// version, each in its own transaction.
+func (db *DB) migrate(ctx context.Context) error {
+	ms, err := db.migrationFiles()
+	if err != nil {
+		return err
+	}
+	return db.Tx(ctx, func(tx *Tx) error {
+		if db.engine.lockMigrations != "" {
+			if _, err := tx.q.ExecContext(ctx, db.engine.lockMigrations); err != nil {
+				return fmt.Errorf("lock migrations: %w", err)
+			}
+		}
+		if _, err := tx.q.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+			version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)`); err != nil {
+			return fmt.Errorf("create schema_migrations: %w", err)
+		}
+		var current int
+		if err := tx.q.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&current); err != nil {
+			return fmt.Errorf("read schema version: %w", err)
+		}
+		known := 0
+		if len(ms) > 0 {
+			known = ms[len(ms)-1].version
+		}
+		if current > known {
+			return &presso.Error{Kind: presso.KindInternal, Code: "schema_too_new",
+				Message: fmt.Sprintf("database schema version %d is newer than this binary knows (%d): upgrade presso", current, known)}
+		}
+		for _, m := range ms {
+			if m.version <= current {
+				continue
+			}
+			body, err := migrationFS.ReadFile(path.Join("migrations", db.engine.migrations, m.name))
+			if err != nil {
+				return err
+			}
+			if _, err := tx.q.ExecContext(ctx, string(body)); err != nil {
+				return fmt.Errorf("migration %s: %w", m.name, err)
+			}
+			if _, err := tx.q.ExecContext(ctx, `INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)`,
+				m.version, m.name, time.Now().UnixMilli()); err != nil {
+				return fmt.Errorf("record migration %s: %w", m.name, err)
+			}
+		}
+		return nil
+	})
+}
+
+// ms converts a time to the stored Unix milliseconds.
+func ms(t time.Time) int64 { return t.UnixMilli() }
+
+// msPtr converts an optional time; nil stays NULL.
+func msPtr(t *time.Time) sql.NullInt64 {
+	if t == nil {
+		return sql.NullInt64{}
+	}
+	return sql.NullInt64{Int64: t.UnixMilli(), Valid: true}
+}
+
+func fromMS(v int64) time.Time { return time.UnixMilli(v).UTC() }
+
+func fromNullMS(v sql.NullInt64) *time.Time {
+	if !v.Valid {
+		return nil
+	}
+	t := fromMS(v.Int64)
+	return &t
+}

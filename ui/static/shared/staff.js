@@ -1,0 +1,72 @@
+// Staff sign-in for the Display and the Barista board. The server checks
+// every request; the role check here only decides which screen to show.
+
+import { get, post, del } from '/static/shared/api.js';
+import { h, patch } from '/static/shared/dom.js';
+
+/** canUse reports whether me may open the app for bar event. */
+export function canUse(me, event, roles) {
+  return !!me && me.kind === 'staff' && roles.includes(me.role) && (me.role === 'admin' || me.eventId === event);
+}
+
+/**
+ * staffGate resolves with the signed-in staff member once one who may use
+ * the app is signed in, showing a sign-in form in section meanwhile.
+ * s: the app's strings (signInTitle, username, password, signIn,
+ * wrongAccount(me), networkError).
+ */
+export async function staffGate(section, event, roles, s) {
+  let me = null;
+  try {
+    me = await get('/api/me');
+  } catch {
+    // 401 (not signed in) or no network: both start at the form.
+  }
+  if (canUse(me, event, roles)) return me;
+  return new Promise((resolve) => form(section, event, roles, s, me, resolve));
+}
+
+function form(section, event, roles, s, me, resolve) {
+  const err = h('p', { class: 'form-error', id: 'signin-error', role: 'alert' });
+  const user = h('input', { id: 'signin-user', name: 'username', autocomplete: 'username', required: true, autocapitalize: 'none', spellcheck: 'false' });
+  const pass = h('input', { id: 'signin-pass', name: 'password', type: 'password', autocomplete: 'current-password', required: true });
+  const submit = h('button', { type: 'submit', class: 'btn btn-primary', text: s.signIn });
+  const wrong = me ? h('div', { class: 'notice' },
+    h('p', { text: s.wrongAccount(me) }),
+    h('button', {
+      type: 'button', class: 'btn', text: s.signOut,
+      onclick: async () => { try { await del('/api/session'); } catch { /* signed out anyway */ } location.reload(); },
+    })) : null;
+
+  const f = h('form', { class: 'card signin', 'aria-labelledby': 'signin-title' },
+    h('h1', { id: 'signin-title', text: s.signInTitle }),
+    wrong,
+    h('label', { for: 'signin-user', text: s.username }), user,
+    h('label', { for: 'signin-pass', text: s.password }), pass,
+    err,
+    submit);
+  f.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    submit.disabled = true;
+    submit.setAttribute('aria-busy', 'true');
+    err.textContent = '';
+    try {
+      const who = await post('/api/staff/session', { username: user.value.trim(), password: pass.value });
+      if (canUse(who, event, roles)) {
+        section.hidden = true;
+        resolve(who);
+        return;
+      }
+      err.textContent = s.wrongAccount(who);
+    } catch (e) {
+      err.textContent = e.status === 0 ? s.networkError : e.message;
+      pass.select();
+    } finally {
+      submit.disabled = false;
+      submit.removeAttribute('aria-busy');
+    }
+  });
+  patch(section, f);
+  section.hidden = false;
+  user.focus();
+}

@@ -1,0 +1,123 @@
+// Package validator is the QR validator: one unguessable code per bar per
+// time window, good for a fixed number of redemptions. Redemption is a
+// single conditional UPDATE, so it is atomic and never goes below zero,
+// and it runs inside the order's first transition, so a rejected order
+// (closed, busy, over the limit) gives its use back.
+package validator
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net/url"
+	"time"
+
+	qrcode "github.com/skip2/go-qrcode"
+
+	"presso"
+	"presso/store"
+)
+
+// codeAlphabet avoids nothing: codes are never typed, only scanned.
+const (
+	codeAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+	codeLength   = 16 // about 95 bits
+)
+
+// Validator issues and redeems QR codes.
+type Validator struct {
+	db        *store.DB
+	now       func() time.Time
+	publicURL string
+}
+
+// New returns a validator whose codes point at publicURL's order app.
+func New(db *store.DB, now func() time.Time, publicURL string) *Validator {
+	return &Validator{db: db, now: now, publicURL: publicURL}
+}
+
+// Window returns the bounds of the window holding t. Windows are aligned
+// to the Unix epoch so every replica computes the same ones.
+func Window(bar *presso.Bar, t time.Time) (start, end time.Time) {
+	w := time.Duration(bar.Limits.WindowSeconds) * time.Second
+	start = t.Truncate(w)
+	return start, start.Add(w)
+}
+
+// Current is the bar's code for the current window, with the order URL
+// it opens.
+type Current struct {
+	Code          string    `json:"code"`
+	URL           string    `json:"url"`
+	WindowStart   time.Time `json:"windowStart"`
+	WindowEnd     time.Time `json:"windowEnd"`
+	Remaining     int       `json:"remaining"`
+	DrinksPerCode int       `json:"drinksPerCode"`
+}
+
+// Current returns the code of the window now, creating it on first use.
+func (v *Validator) Current(ctx context.Context, bar *presso.Bar) (Current, error) {
+	start, end := Window(bar, v.now())
+	var c store.Code
+	err := v.db.Tx(ctx, func(tx *store.Tx) error {
+		var err error
+		c, err = tx.EnsureCode(ctx, store.Code{EventID: bar.ID, Code: presso.RandomString(codeLength, codeAlphabet),
+			WindowStart: start, WindowEnd: end, UsesLeft: bar.Limits.DrinksPerCode})
+		return err
+	})
+	if err != nil {
+		return Current{}, fmt.Errorf("current code for %s: %w", bar.ID, err)
+	}
+	return Current{Code: c.Code, URL: v.OrderURL(bar.ID, c.Code), WindowStart: c.WindowStart, WindowEnd: c.WindowEnd,
+		Remaining: c.UsesLeft, DrinksPerCode: bar.Limits.DrinksPerCode}, nil
+}
+
+// OrderURL is what the QR code encodes: the order app with the code.
+func (v *Validator) OrderURL(eventID, code string) string {
+	return v.publicURL + "/order/" + url.PathEscape(eventID) + "?code=" + url.QueryEscape(code)
+}
+
+// Use takes one redemption of code within tx. Each way it can fail has
+// its own error: invalid (400), expired (410), sold out (409).
+func Use(ctx context.Context, tx *store.Tx, bar *presso.Bar, code string, now time.Time) (store.Code, error) {
+	if code == "" || len(code) > 64 {
+		return store.Code{}, &presso.Error{Kind: presso.KindInvalid, Code: "invalid_code", Field: "code", Message: "this is not a valid code: scan the QR code on the big screen"}
+	}
+	c, ok, err := tx.UseCode(ctx, bar.ID, code, now)
+	switch {
+	case presso.IsKind(err, presso.KindNotFound):
+		return c, &presso.Error{Kind: presso.KindInvalid, Code: "invalid_code", Field: "code", Message: "this is not a valid code: scan the QR code on the big screen"}
+	case err != nil:
+		return c, err
+	case ok:
+		return c, nil
+	case !now.Before(c.WindowEnd):
+		return c, &presso.Error{Kind: presso.KindExpired, Code: "code_expired", Message: "this code has expired: scan the new one on the big screen"}
+	default:
+		return c, &presso.Error{Kind: presso.KindConflict, Code: "sold_out", Message: "every drink for this code is taken: a new code comes soon", RetryAt: c.WindowEnd}
+	}
+}
+
+// SVG renders content as a QR code in SVG, one rect per dark module, so it
+// stays sharp on a TV and weighs a few kilobytes.
+func SVG(content string) ([]byte, error) {
+	q, err := qrcode.New(content, qrcode.Medium)
+	if err != nil {
+		return nil, fmt.Errorf("qr code: %w", err)
+	}
+	q.DisableBorder = false
+	bm := q.Bitmap()
+	n := len(bm)
+	var b bytes.Buffer
+	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 %d %d" shape-rendering="crispEdges" role="img" aria-label="QR code to order a drink">`, n, n)
+	fmt.Fprintf(&b, `<rect width="%d" height="%d" fill="#fff"/><path fill="#000" d="`, n, n)
+	for y, row := range bm {
+		for x, dark := range row {
+			if dark {
+				fmt.Fprintf(&b, "M%d %dh1v1h-1z", x, y)
+			}
+		}
+	}
+	b.WriteString(`"/></svg>`)
+	return b.Bytes(), nil
+}

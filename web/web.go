@@ -1,0 +1,231 @@
+// Package web is presso's HTTP face: the JSON API, the real-time SSE
+// channels and the embedded apps, on one net/http mux. It is the only
+// place that turns presso errors into HTTP statuses.
+package web
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"presso"
+	"presso/auth"
+	"presso/bus"
+	"presso/config"
+	"presso/orders"
+	"presso/publisher"
+	"presso/store"
+	"presso/validator"
+)
+
+// Server holds what the handlers need.
+type Server struct {
+	DB        *store.DB
+	Bus       *bus.Bus
+	Auth      *auth.Service
+	Config    *config.Service
+	Validator *validator.Validator
+	Orders    *orders.Processor
+	Publisher *publisher.Publisher
+	Log       *slog.Logger
+	Now       func() time.Time
+	// Apps serves the embedded web apps; nil serves nothing outside /api.
+	Apps http.Handler
+	// SecureCookies marks cookies Secure (when served over https).
+	SecureCookies bool
+	// Streams ends every open SSE stream when cancelled, for shutdown.
+	Streams context.Context
+}
+
+// Handler returns the whole HTTP surface.
+func (s *Server) Handler() http.Handler {
+	mux := http.NewServeMux()
+	s.routes(mux)
+	if s.Apps != nil {
+		mux.Handle("/", s.Apps)
+	}
+	cop := http.NewCrossOriginProtection()
+	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.writeError(w, r, presso.E(presso.KindForbidden, "cross_origin", "cross-origin request refused"))
+	}))
+	return s.logRequests(cop.Handler(mux))
+}
+
+// handler is an HTTP handler that returns its error for writeError.
+type handler func(w http.ResponseWriter, r *http.Request) error
+
+func (s *Server) h(fn handler) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if err := fn(w, r); err != nil {
+			s.writeError(w, r, err)
+		}
+	}
+}
+
+// status is the one mapping from error kinds to HTTP statuses.
+func status(k presso.Kind) int {
+	switch k {
+	case presso.KindInvalid:
+		return http.StatusBadRequest
+	case presso.KindUnauthenticated:
+		return http.StatusUnauthorized
+	case presso.KindForbidden:
+		return http.StatusForbidden
+	case presso.KindNotFound:
+		return http.StatusNotFound
+	case presso.KindConflict:
+		return http.StatusConflict
+	case presso.KindExpired:
+		return http.StatusGone
+	case presso.KindClosed:
+		return http.StatusLocked
+	case presso.KindLimited:
+		return http.StatusTooManyRequests
+	case presso.KindUnavailable:
+		return http.StatusServiceUnavailable
+	}
+	return http.StatusInternalServerError
+}
+
+type errorBody struct {
+	Code    string     `json:"code"`
+	Message string     `json:"message"`
+	Field   string     `json:"field,omitempty"`
+	RetryAt *time.Time `json:"retryAt,omitempty"`
+}
+
+// writeError answers with the error's status and {"error": {...}}.
+// Internal errors are logged and shown only as "internal error".
+func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	var pe *presso.Error
+	body := errorBody{Code: "internal", Message: "internal error"}
+	code := http.StatusInternalServerError
+	if errors.As(err, &pe) && pe.Kind != presso.KindInternal {
+		code = status(pe.Kind)
+		body = errorBody{Code: pe.Code, Message: pe.Message, Field: pe.Field}
+		if !pe.RetryAt.IsZero() {
+			t := pe.RetryAt.UTC()
+			body.RetryAt = &t
+		}
+		if pe.Kind == presso.KindUnavailable {
+			w.Header().Set("Retry-After", "5")
+			s.Log.Warn("unavailable", "method", r.Method, "path", r.URL.Path, "err", err)
+		}
+	} else if errors.Is(err, context.Canceled) {
+		return
+	} else {
+		s.Log.Error("internal error", "method", r.Method, "path", r.URL.Path, "err", err)
+	}
+	writeJSON(w, code, map[string]any{"error": body})
+}
+
+func writeJSON(w http.ResponseWriter, code int, v any) error {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(code)
+	return json.NewEncoder(w).Encode(v)
+}
+
+// maxBody bounds every JSON request; a menu is the largest legitimate one.
+const maxBody = 256 << 10
+
+// decode reads a JSON body into v, strictly: unknown fields, trailing data,
+// wrong types and oversized bodies are 400s that name the problem.
+func decode(w http.ResponseWriter, r *http.Request, v any) error {
+	r.Body = http.MaxBytesReader(w, r.Body, maxBody)
+	return DecodeJSON(r.Body, v)
+}
+
+// DecodeJSON is the strict decoder behind every request body.
+func DecodeJSON(body io.Reader, v any) error {
+	dec := json.NewDecoder(body)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		var syn *json.SyntaxError
+		var typ *json.UnmarshalTypeError
+		var tooBig *http.MaxBytesError
+		switch {
+		case errors.Is(err, io.EOF):
+			return presso.Invalid("body", "the request body is empty: send a JSON object")
+		case errors.As(err, &tooBig):
+			return presso.Invalid("body", "the request body is larger than %d bytes", tooBig.Limit)
+		case errors.As(err, &syn):
+			return presso.Invalid("body", "the request body is not valid JSON (at byte %d)", syn.Offset)
+		case errors.As(err, &typ):
+			field := typ.Field
+			if field == "" {
+				field = "body"
+			}
+			return presso.Invalid(field, "%s must be a %s, not a JSON %s", field, jsonType(typ.Type.Kind().String()), typ.Value)
+		case strings.HasPrefix(err.Error(), "json: unknown field "):
+			f := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
+			return presso.Invalid(f, "unknown field %q", f)
+		case errors.Is(err, io.ErrUnexpectedEOF):
+			return presso.Invalid("body", "the request body is truncated JSON")
+		}
+		return presso.Invalid("body", "the request body could not be read: %v", err)
+	}
+	if dec.More() {
+		return presso.Invalid("body", "the request body has data after the JSON object")
+	}
+	return nil
+}
+
+func jsonType(kind string) string {
+	switch kind {
+	case "int", "int64", "int32", "uint", "uint64", "float64":
+		return "number"
+	case "bool":
+		return "boolean"
+	case "slice":
+		return "list"
+	case "map", "struct":
+		return "object"
+	}
+	return kind
+}
+
+// clientIP is the peer address, for rate limits. Behind a proxy every
+// client shares one address; see docs/deploy.md.
+func clientIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+type statusWriter struct {
+	http.ResponseWriter
+	code int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	w.code = code
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// logRequests logs method, path (never the query, which may hold a code),
+// status and duration at debug level.
+func (s *Server) logRequests(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		sw := &statusWriter{ResponseWriter: w, code: 200}
+		next.ServeHTTP(sw, r)
+		s.Log.Debug("request", "method", r.Method, "path", r.URL.Path, "status", sw.code, "dur", time.Since(start))
+	})
+}
+
+// notFoundAPI answers unknown /api routes in JSON.
+func (s *Server) notFoundAPI(w http.ResponseWriter, r *http.Request) error {
+	return presso.E(presso.KindNotFound, "not_found", "no such API route: %s %s", r.Method, r.URL.Path)
+}
+
