@@ -228,4 +228,3 @@ func (s *Server) logRequests(next http.Handler) http.Handler {
 func (s *Server) notFoundAPI(w http.ResponseWriter, r *http.Request) error {
 	return presso.E(presso.KindNotFound, "not_found", "no such API route: %s %s", r.Method, r.URL.Path)
 }
-
