@@ -1,0 +1,249 @@
+package ui
+
+import (
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"io"
+	"io/fs"
+	"net/http"
+	"net/http/httptest"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+func get(t *testing.T, h http.Handler, target string, hdr ...string) *http.Response {
+	t.Helper()
+	req := httptest.NewRequest(http.MethodGet, target, nil)
+	for i := 0; i+1 < len(hdr); i += 2 {
+		req.Header.Set(hdr[i], hdr[i+1])
+	}
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	return rec.Result()
+}
+
+func body(t *testing.T, res *http.Response) string {
+	t.Helper()
+	b, err := io.ReadAll(res.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+func TestPages(t *testing.T) {
+	// assetURL matches the hashed asset URLs a page refers to.
+	assetURL := regexp.MustCompile(`/static/[0-9a-f]{16}/[A-Za-z0-9_./-]+`)
+	for _, dev := range []bool{false, true} {
+		h := New(dev)
+		for _, tc := range []struct {
+			path   string
+			script string // the page's own module
+			event  string // data-event on <body>
+		}{
+			{"/", "home/home.js", ""},
+			{"/display/demo", "display/display.js", "demo"},
+			{"/barista/demo", "barista/barista.js", "demo"},
+			{"/order/demo?code=abc123", "order/order.js", "demo"},
+			{"/poster/demo", "poster/poster.js", "demo"},
+			{"/display/bar_2-x", "display/display.js", "bar_2-x"},
+		} {
+			res := get(t, h, tc.path)
+			page := body(t, res)
+			if res.StatusCode != http.StatusOK {
+				t.Fatalf("dev=%v GET %s: status %d, want 200", dev, tc.path, res.StatusCode)
+			}
+			for k, want := range map[string]string{
+				"Content-Type":           "text/html; charset=utf-8",
+				"Cache-Control":          "no-cache",
+				"X-Content-Type-Options": "nosniff",
+			} {
+				if got := res.Header.Get(k); got != want {
+					t.Errorf("dev=%v GET %s: %s = %q, want %q", dev, tc.path, k, got, want)
+				}
+			}
+			if tc.event != "" && !strings.Contains(page, `data-event="`+tc.event+`"`) {
+				t.Errorf("dev=%v GET %s: no data-event=%q on the page", dev, tc.path, tc.event)
+			}
+			if !strings.Contains(page, `<script type="module" src="/static/`) || !strings.Contains(page, "/"+tc.script+`"`) {
+				t.Errorf("dev=%v GET %s: page does not load %s as a module", dev, tc.path, tc.script)
+			}
+			urls := assetURL.FindAllString(page, -1)
+			if len(urls) < 4 { // icon, base.css, the app's css and js, plus the import map
+				t.Fatalf("dev=%v GET %s: %d asset URLs, want at least 4:\n%s", dev, tc.path, len(urls), page)
+			}
+			for _, u := range urls {
+				checkAsset(t, h, u)
+			}
+		}
+	}
+}
+
+// checkAsset fetches a hashed asset URL and checks it is served as the
+// embedded file, with its content type and immutable caching.
+func checkAsset(t *testing.T, h http.Handler, u string) {
+	t.Helper()
+	res := get(t, h, u)
+	got := body(t, res)
+	if res.StatusCode != http.StatusOK {
+		t.Fatalf("GET %s: status %d, want 200", u, res.StatusCode)
+	}
+	p := u[len("/static/")+hashLen+1:]
+	want, err := fs.ReadFile(embedded, "static/"+p)
+	if err != nil {
+		t.Fatalf("GET %s: %v", u, err)
+	}
+	if got != string(want) {
+		t.Errorf("GET %s: body differs from static/%s", u, p)
+	}
+	wantType := map[string]string{
+		".js":  "text/javascript; charset=utf-8",
+		".css": "text/css; charset=utf-8",
+		".svg": "image/svg+xml",
+	}[p[strings.LastIndex(p, "."):]]
+	if ct := res.Header.Get("Content-Type"); ct != wantType {
+		t.Errorf("GET %s: Content-Type %q, want %q", u, ct, wantType)
+	}
+	if cc := res.Header.Get("Cache-Control"); cc != "public, max-age=31536000, immutable" {
+		t.Errorf("GET %s: Cache-Control %q", u, cc)
+	}
+}
+
+func TestNotFound(t *testing.T) {
+	h := New(false)
+	s, err := loadSite(embedded)
+	if err != nil {
+		t.Fatal(err)
+	}
+	good := s.url("shared/api.js")
+	other := s.assets["shared/dom.js"].hash
+	for _, tc := range []struct{ name, path string }{
+		{"wrong hash", "/static/0000000000000000/shared/api.js"},
+		{"another file's hash", "/static/" + other + "/shared/api.js"},
+		{"hash too short", strings.Replace(good, s.assets["shared/api.js"].hash, s.assets["shared/api.js"].hash[:8], 1)},
+		{"no such asset", "/static/" + other + "/shared/nope.js"},
+		{"no hash", "/static/shared/api.js"},
+		{"page template is not an asset", "/static/" + other + "/pages/order.html"},
+		{"upper-case bar id", "/display/Demo"},
+		{"bar id with a dot", "/order/de.mo"},
+		{"bar id starting with a dash", "/barista/-demo"},
+		{"bar id too long", "/poster/" + strings.Repeat("a", 33)},
+		{"no bar id", "/display/"},
+		{"nested path", "/display/demo/extra"},
+		{"unknown page", "/admin"},
+	} {
+		res := get(t, h, tc.path)
+		if res.StatusCode != http.StatusNotFound {
+			t.Errorf("%s: GET %s: status %d, want 404", tc.name, tc.path, res.StatusCode)
+		}
+	}
+	if res := get(t, h, good); res.StatusCode != http.StatusOK {
+		t.Errorf("GET %s: status %d, want 200", good, res.StatusCode)
+	}
+}
+
+func TestMethodNotAllowed(t *testing.T) {
+	h := New(false)
+	req := httptest.NewRequest(http.MethodPost, "/display/demo", nil)
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	if rec.Code != http.StatusMethodNotAllowed {
+		t.Errorf("POST /display/demo: status %d, want 405", rec.Code)
+	}
+}
+
+func TestConditionalAsset(t *testing.T) {
+	h := New(false)
+	s, err := loadSite(embedded)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u := s.url("shared/base.css")
+	res := get(t, h, u, "If-None-Match", `"`+s.assets["shared/base.css"].hash+`"`)
+	if res.StatusCode != http.StatusNotModified {
+		t.Errorf("GET %s with a matching ETag: status %d, want 304", u, res.StatusCode)
+	}
+}
+
+// TestImports checks, without a JS engine, that every module import names
+// a file the import map maps to a hashed URL that is served.
+func TestImports(t *testing.T) {
+	// importSpec finds static import specifiers: `from '…'` and `import '…'`.
+	importSpec := regexp.MustCompile(`(?m)(?:\bfrom\s+|^import\s+)['"]([^'"]+)['"]`)
+	h := New(false)
+	s, err := loadSite(embedded)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m struct{ Imports map[string]string }
+	if err := json.Unmarshal([]byte(s.importMap), &m); err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for p, a := range s.assets {
+		if !strings.HasSuffix(p, ".js") {
+			continue
+		}
+		for _, sm := range importSpec.FindAllStringSubmatch(string(a.data), -1) {
+			n++
+			spec := sm[1]
+			target, ok := m.Imports[spec]
+			if !ok {
+				t.Errorf("%s imports %q, which is not in the import map", p, spec)
+				continue
+			}
+			if want := s.url(strings.TrimPrefix(spec, "/static/")); target != want {
+				t.Errorf("import map: %q → %q, want %q", spec, target, want)
+			}
+			if res := get(t, h, target); res.StatusCode != http.StatusOK {
+				t.Errorf("%s imports %q → %s: status %d", p, spec, target, res.StatusCode)
+			}
+		}
+	}
+	if n < 10 {
+		t.Errorf("found %d imports in all modules; the pattern is probably broken", n)
+	}
+}
+
+// TestCSP checks the page's policy allows exactly its inline import map.
+func TestCSP(t *testing.T) {
+	h := New(false)
+	res := get(t, h, "/order/demo")
+	page := body(t, res)
+	start := strings.Index(page, `<script type="importmap">`)
+	end := strings.Index(page[start:], "</script>")
+	if start < 0 || end < 0 {
+		t.Fatal("no import map in the page")
+	}
+	inline := page[start+len(`<script type="importmap">`) : start+end]
+	sum := sha256.Sum256([]byte(inline))
+	want := "script-src 'self' 'sha256-" + base64.StdEncoding.EncodeToString(sum[:]) + "'"
+	if csp := res.Header.Get("Content-Security-Policy"); !strings.Contains(csp, want) {
+		t.Errorf("Content-Security-Policy = %q, want it to contain %q", csp, want)
+	}
+}
+
+func TestValidEvent(t *testing.T) {
+	for _, tc := range []struct {
+		id   string
+		want bool
+	}{
+		{"demo", true},
+		{"0", true},
+		{"a_b-c9", true},
+		{strings.Repeat("a", 32), true},
+		{"", false},
+		{strings.Repeat("a", 33), false},
+		{"_demo", false},
+		{"-demo", false},
+		{"Demo", false},
+		{"de mo", false},
+		{"dé", false},
+	} {
+		if got := validEvent(tc.id); got != tc.want {
+			t.Errorf("validEvent(%q) = %v, want %v", tc.id, got, tc.want)
+		}
+	}
+}
