@@ -14,6 +14,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
+	"strconv"
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
@@ -25,6 +27,9 @@ import (
 type Config struct {
 	URL      string // empty: run an embedded server
 	StoreDir string // the embedded server's JetStream directory
+	// Listen makes the embedded server also accept NATS clients on this
+	// host:port, so tools (and other replicas, in a pinch) can reach it.
+	Listen   string
 	Stream   string // stream name, default PRESSO
 	Replicas int    // stream replicas on a cluster, default 1
 	// Duplicates is how long JetStream remembers event ids; a relay that
@@ -60,8 +65,19 @@ func Open(ctx context.Context, cfg Config) (*Bus, error) {
 	b := &Bus{name: cfg.Stream}
 	opts := []nats.Option{nats.Name("presso"), nats.MaxReconnects(-1), nats.ReconnectWait(250 * time.Millisecond)}
 	if cfg.URL == "" {
-		ns, err := server.NewServer(&server.Options{ServerName: "presso-embedded", JetStream: true, StoreDir: cfg.StoreDir,
-			DontListen: true, NoSigs: true, NoLog: true, JetStreamMaxMemory: 64 << 20})
+		sopts := &server.Options{ServerName: "presso-embedded", JetStream: true, StoreDir: cfg.StoreDir,
+			DontListen: true, NoSigs: true, NoLog: true, JetStreamMaxMemory: 64 << 20}
+		if cfg.Listen != "" {
+			host, port, err := net.SplitHostPort(cfg.Listen)
+			if err != nil {
+				return nil, fmt.Errorf("nats listen address %q: %w", cfg.Listen, err)
+			}
+			sopts.DontListen, sopts.Host = false, host
+			if sopts.Port, err = strconv.Atoi(port); err != nil {
+				return nil, fmt.Errorf("nats listen port %q: %w", port, err)
+			}
+		}
+		ns, err := server.NewServer(sopts)
 		if err != nil {
 			return nil, fmt.Errorf("embedded nats: %w", err)
 		}

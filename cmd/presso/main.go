@@ -46,10 +46,10 @@ func main() {
 
 // options are the server's settings, from flags with PRESSO_* fallbacks.
 type options struct {
-	addr, data, db, nats, publicURL, smtpURL, stream, logLevel string
-	streamReplicas                                             int
-	dev                                                        bool
-	sweepInterval                                              time.Duration
+	addr, data, db, nats, natsListen, publicURL, smtpURL, stream, logLevel string
+	streamReplicas                                                         int
+	dev                                                                    bool
+	sweepInterval                                                          time.Duration
 }
 
 func parseFlags(args []string, getenv func(string) string, out io.Writer) (options, error) {
@@ -66,6 +66,7 @@ func parseFlags(args []string, getenv func(string) string, out io.Writer) (optio
 	fs.StringVar(&o.data, "data", env("PRESSO_DATA", "presso-data"), "data directory (PRESSO_DATA)")
 	fs.StringVar(&o.db, "db", env("PRESSO_DB", ""), "database: empty for SQLite in the data directory, or a postgres:// URL (PRESSO_DB)")
 	fs.StringVar(&o.nats, "nats", env("PRESSO_NATS", ""), "NATS URL; empty runs an embedded server (PRESSO_NATS)")
+	fs.StringVar(&o.natsListen, "nats-listen", env("PRESSO_NATS_LISTEN", ""), "also serve the embedded NATS to clients on host:port (PRESSO_NATS_LISTEN)")
 	fs.StringVar(&o.stream, "stream", env("PRESSO_STREAM", "PRESSO"), "JetStream stream name (PRESSO_STREAM)")
 	fs.IntVar(&o.streamReplicas, "stream-replicas", 1, "JetStream stream replicas on a cluster (PRESSO_STREAM_REPLICAS)")
 	fs.StringVar(&o.publicURL, "public-url", env("PRESSO_PUBLIC_URL", ""), "base URL the QR codes point to, e.g. https://coffee.example.com (PRESSO_PUBLIC_URL)")
@@ -112,7 +113,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	}
 	defer db.Close()
 
-	b, err := bus.Open(ctx, bus.Config{URL: o.nats, StoreDir: filepath.Join(o.data, "nats"), Stream: o.stream, Replicas: o.streamReplicas, Log: log})
+	b, err := bus.Open(ctx, bus.Config{URL: o.nats, Listen: o.natsListen, StoreDir: filepath.Join(o.data, "nats"), Stream: o.stream, Replicas: o.streamReplicas, Log: log})
 	if err != nil {
 		return fmt.Errorf("open event bus: %w", err)
 	}
