@@ -1,0 +1,587 @@
+package orders_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"path/filepath"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"presso"
+	"presso/config"
+	"presso/orders"
+	"presso/store"
+	"presso/validator"
+)
+
+// clock is a fake clock the tests move by hand.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
+// env is a processor on a real SQLite database in a temp dir.
+type env struct {
+	t     *testing.T
+	ctx   context.Context
+	db    *store.DB
+	clock *clock
+	cfg   *config.Service
+	p     *orders.Processor
+	v     *validator.Validator
+}
+
+var (
+	admin   = presso.Identity{ID: "stf_admin", Kind: "staff", Name: "admin", Role: presso.RoleAdmin}
+	barista = presso.Identity{ID: "stf_b1", Kind: "staff", Name: "bea", Role: presso.RoleBarista, EventID: "demo"}
+	other   = presso.Identity{ID: "stf_b2", Kind: "staff", Name: "bob", Role: presso.RoleBarista, EventID: "demo"}
+)
+
+func customer(n int) presso.Identity {
+	return presso.Identity{ID: fmt.Sprintf("cus_%d", n), Kind: "customer", Name: fmt.Sprintf("c%d", n), Role: presso.RoleCustomer}
+}
+
+func newEnv(t *testing.T, tweak func(*presso.Bar)) *env {
+	t.Helper()
+	ctx := context.Background()
+	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "presso.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	c := &clock{t: time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)}
+	e := &env{t: t, ctx: ctx, db: db, clock: c, cfg: config.New(db, c.Now, func() {}),
+		p: orders.New(db, c.Now, func() {}, slog.New(slog.NewTextHandler(io.Discard, nil))),
+		v: validator.New(db, c.Now, "http://presso.test")}
+	bar := config.DemoBar()
+	if tweak != nil {
+		tweak(bar)
+	}
+	if err := e.cfg.Seed(ctx, bar); err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+func (e *env) bar(id string) *presso.Bar {
+	e.t.Helper()
+	b, err := e.cfg.Get(e.ctx, id)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return b
+}
+
+func (e *env) code(event string) validator.Current {
+	e.t.Helper()
+	cur, err := e.v.Current(e.ctx, e.bar(event))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return cur
+}
+
+// start redeems the current code for who and fails the test on error.
+func (e *env) start(who presso.Identity) *presso.Order {
+	e.t.Helper()
+	o, err := e.p.Start(e.ctx, who, "demo", e.code("demo").Code)
+	if err != nil {
+		e.t.Fatalf("Start(%s): %v", who.ID, err)
+	}
+	return o
+}
+
+func (e *env) submit(who presso.Identity, id string) *presso.Order {
+	e.t.Helper()
+	o, err := e.p.Submit(e.ctx, who, id, orders.SubmitInput{Drink: "americano"})
+	if err != nil {
+		e.t.Fatalf("Submit(%s): %v", id, err)
+	}
+	return o
+}
+
+func (e *env) get(id string) *presso.Order {
+	e.t.Helper()
+	o, err := e.p.Get(e.ctx, admin, id)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return o
+}
+
+func (e *env) events(id string) []string {
+	e.t.Helper()
+	evs, err := e.db.OrderEvents(e.ctx, id)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	var types []string
+	for _, ev := range evs {
+		types = append(types, ev.DetailType)
+	}
+	return types
+}
+
+func (e *env) sweep() int {
+	e.t.Helper()
+	n, err := e.p.Sweep(e.ctx)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return n
+}
+
+func code(err error) string {
+	var pe *presso.Error
+	if ok := asError(err, &pe); ok {
+		return pe.Code
+	}
+	return fmt.Sprintf("not a presso error: %v", err)
+}
+
+func asError(err error, target **presso.Error) bool {
+	for err != nil {
+		if pe, ok := err.(*presso.Error); ok {
+			*target = pe
+			return true
+		}
+		u, ok := err.(interface{ Unwrap() error })
+		if !ok {
+			return false
+		}
+		err = u.Unwrap()
+	}
+	return false
+}
+
+func TestTimeouts(t *testing.T) {
+	t.Run("customer", func(t *testing.T) {
+		e := newEnv(t, nil)
+		o := e.start(customer(1))
+		e.clock.Advance(299 * time.Second)
+		if n := e.sweep(); n != 0 {
+			t.Fatalf("sweep at 299s fired %d, want 0", n)
+		}
+		e.clock.Advance(time.Second)
+		if n := e.sweep(); n != 1 {
+			t.Fatalf("sweep at 300s fired %d, want 1", n)
+		}
+		got := e.get(o.ID)
+		if got.State != presso.StateTimedOut || got.Cause != presso.CauseCustomer || got.Deadline != nil || got.Number != 0 {
+			t.Fatalf("order = %s/%s deadline %v number %d, want timed_out/customer, no deadline, no number", got.State, got.Cause, got.Deadline, got.Number)
+		}
+		want := []string{presso.ValidatorNewOrder, presso.OrderProcessorWorkflowStarted, presso.OrderProcessorOrderTimeOut}
+		if evs := e.events(o.ID); !slices.Equal(evs, want) {
+			t.Fatalf("events = %v, want %v", evs, want)
+		}
+		if _, err := e.p.Submit(e.ctx, customer(1), o.ID, orders.SubmitInput{Drink: "americano"}); code(err) != "conflict" {
+			t.Fatalf("submit after timeout: %v, want conflict", err)
+		}
+		// A timed-out order frees its place and does not count against the limit.
+		if n, _ := e.db.ActiveOrders(e.ctx, "demo"); n != 0 {
+			t.Fatalf("active = %d, want 0", n)
+		}
+		e.start(customer(1))
+	})
+	t.Run("barista", func(t *testing.T) {
+		e := newEnv(t, nil)
+		o := e.start(customer(1))
+		e.clock.Advance(100 * time.Second)
+		e.submit(customer(1), o.ID)
+		e.clock.Advance(600 * time.Second)
+		// Making does not restart the barista's clock.
+		if _, err := e.p.Fire(e.ctx, barista, o.ID, orders.TriggerMake, orders.SubmitInput{}); err != nil {
+			t.Fatal(err)
+		}
+		e.clock.Advance(299 * time.Second)
+		if n := e.sweep(); n != 0 {
+			t.Fatalf("sweep at 899s fired %d, want 0", n)
+		}
+		e.clock.Advance(time.Second)
+		if n := e.sweep(); n != 1 {
+			t.Fatalf("sweep at 900s fired %d, want 1", n)
+		}
+		got := e.get(o.ID)
+		if got.State != presso.StateTimedOut || got.Cause != presso.CauseBarista || got.Number != 1 {
+			t.Fatalf("order = %s/%s #%d, want timed_out/barista #1", got.State, got.Cause, got.Number)
+		}
+		want := []string{presso.ValidatorNewOrder, presso.OrderProcessorWorkflowStarted, presso.OrderProcessorWaitingCompletion,
+			presso.OrderManagerWaitingCompletion, presso.OrderManagerMakeOrder, presso.OrderProcessorOrderTimeOut}
+		if evs := e.events(o.ID); !slices.Equal(evs, want) {
+			t.Fatalf("events = %v\nwant %v", evs, want)
+		}
+	})
+	t.Run("per-bar timeouts", func(t *testing.T) {
+		e := newEnv(t, func(b *presso.Bar) { b.Timeouts = presso.Timeouts{CustomerSeconds: 5, BaristaSeconds: 7} })
+		o := e.start(customer(1))
+		if got, want := *o.Deadline, e.clock.Now().Add(5*time.Second); !got.Equal(want) {
+			t.Fatalf("deadline = %v, want %v", got, want)
+		}
+		o = e.submit(customer(1), o.ID)
+		if got, want := *o.Deadline, e.clock.Now().Add(7*time.Second); !got.Equal(want) {
+			t.Fatalf("barista deadline = %v, want %v", got, want)
+		}
+	})
+}
+
+// TestRaces runs each pair of conflicting actions at once, many times: one
+// wins, the other gets a conflict, and the order ends in the winner's state.
+func TestRaces(t *testing.T) {
+	type action struct {
+		who presso.Identity
+		t   orders.Trigger
+	}
+	cases := []struct {
+		name  string
+		setup func(e *env, o *presso.Order) // brings the order to the starting state
+		a, b  action
+		// states the order may end in, by which action won
+		wantA, wantB presso.State
+	}{
+		{"two baristas make", submitted, action{barista, orders.TriggerMake}, action{other, orders.TriggerMake}, presso.StateMaking, presso.StateMaking},
+		{"complete vs cancel", submitted, action{barista, orders.TriggerComplete}, action{other, orders.TriggerCancel}, presso.StateCompleted, presso.StateCancelled},
+		{"repeated submit", nothing, action{customer(1), orders.TriggerSubmit}, action{customer(1), orders.TriggerSubmit}, presso.StateQueued, presso.StateQueued},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t, func(b *presso.Bar) { b.Limits.MaxPerCustomer = 1000; b.Limits.DrinksPerCode = 1000; b.Limits.MaxQueue = 1000 })
+			for i := range 20 {
+				o := e.start(customer(1))
+				tc.setup(e, o)
+				var wg sync.WaitGroup
+				errs := make([]error, 2)
+				for j, act := range []action{tc.a, tc.b} {
+					wg.Add(1)
+					go func() {
+						defer wg.Done()
+						_, errs[j] = e.p.Fire(e.ctx, act.who, o.ID, act.t, orders.SubmitInput{Drink: "americano"})
+					}()
+				}
+				wg.Wait()
+				got := e.get(o.ID)
+				switch {
+				case errs[0] == nil && errs[1] == nil:
+					t.Fatalf("round %d: both won", i)
+				case errs[0] != nil && errs[1] != nil:
+					t.Fatalf("round %d: both lost: %v / %v", i, errs[0], errs[1])
+				case errs[0] == nil && (code(errs[1]) != "conflict" || got.State != tc.wantA):
+					t.Fatalf("round %d: a won, b got %v, state %s; want conflict, %s", i, errs[1], got.State, tc.wantA)
+				case errs[1] == nil && (code(errs[0]) != "conflict" || got.State != tc.wantB):
+					t.Fatalf("round %d: b won, a got %v, state %s; want conflict, %s", i, errs[0], got.State, tc.wantB)
+				}
+				if got.State.Terminal() && got.Deadline != nil {
+					t.Fatalf("round %d: ended with a deadline", i)
+				}
+			}
+		})
+	}
+}
+
+func nothing(*env, *presso.Order) {}
+
+func submitted(e *env, o *presso.Order) { e.submit(customer(1), o.ID) }
+
+func TestCancelWhileChoosingEndsWorkflow(t *testing.T) {
+	e := newEnv(t, nil)
+	o := e.start(customer(1))
+	if _, err := e.p.Fire(e.ctx, customer(1), o.ID, orders.TriggerCancel, orders.SubmitInput{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.p.Submit(e.ctx, customer(1), o.ID, orders.SubmitInput{Drink: "americano"}); code(err) != "conflict" {
+		t.Fatalf("submit after cancel: %v, want conflict", err)
+	}
+	if got := e.get(o.ID); got.State != presso.StateCancelled || got.Number != 0 || got.Deadline != nil {
+		t.Fatalf("order = %s #%d deadline %v, want cancelled, unnumbered, no deadline", got.State, got.Number, got.Deadline)
+	}
+	e.clock.Advance(time.Hour)
+	if n := e.sweep(); n != 0 {
+		t.Fatalf("sweep fired %d for a cancelled order, want 0", n)
+	}
+	want := []string{presso.ValidatorNewOrder, presso.OrderProcessorWorkflowStarted, presso.OrderManagerOrderCancelled, presso.OrderProcessorOrderFinished}
+	if evs := e.events(o.ID); !slices.Equal(evs, want) {
+		t.Fatalf("events = %v, want %v", evs, want)
+	}
+	// No number was drawn: the next order is #1.
+	o2 := e.submit(customer(2), e.start(customer(2)).ID)
+	if o2.Number != 1 {
+		t.Fatalf("next number = %d, want 1", o2.Number)
+	}
+}
+
+func TestCustomerCancelRules(t *testing.T) {
+	e := newEnv(t, func(b *presso.Bar) { b.Limits.MaxPerCustomer = 10 })
+	o := e.submit(customer(1), e.start(customer(1)).ID)
+	if _, err := e.p.Fire(e.ctx, barista, o.ID, orders.TriggerMake, orders.SubmitInput{}); err != nil {
+		t.Fatal(err)
+	}
+	_, err := e.p.Fire(e.ctx, customer(1), o.ID, orders.TriggerCancel, orders.SubmitInput{})
+	if code(err) != "already_making" {
+		t.Fatalf("owner cancel while making: %v, want already_making", err)
+	}
+	if _, err := e.p.Fire(e.ctx, customer(2), o.ID, orders.TriggerCancel, orders.SubmitInput{}); code(err) != "not_found" {
+		t.Fatalf("stranger cancel: %v, want not_found", err)
+	}
+	if _, err := e.p.Fire(e.ctx, barista, o.ID, orders.TriggerCancel, orders.SubmitInput{}); err != nil {
+		t.Fatalf("barista cancel while making: %v", err)
+	}
+}
+
+func TestOrderNumbers(t *testing.T) {
+	e := newEnv(t, func(b *presso.Bar) { b.Limits.DrinksPerCode = 1000; b.Limits.MaxQueue = 1000 })
+	second := config.DemoBar()
+	second.ID, second.Name = "second", "Second bar"
+	second.Limits.DrinksPerCode, second.Limits.MaxQueue = 1000, 1000
+	if err := e.cfg.Seed(e.ctx, second); err != nil {
+		t.Fatal(err)
+	}
+	const n = 200
+	var ids [n]string
+	var otherIDs [10]string
+	for i := range n {
+		ids[i] = e.start(customer(i)).ID
+	}
+	for i := range otherIDs {
+		o, err := e.p.Start(e.ctx, customer(i), "second", e.code("second").Code)
+		if err != nil {
+			t.Fatal(err)
+		}
+		otherIDs[i] = o.ID
+	}
+	numbers := make([]int64, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			o, err := e.p.Submit(e.ctx, customer(i), ids[i], orders.SubmitInput{Drink: "double-espresso"})
+			if err != nil {
+				t.Errorf("submit %d: %v", i, err)
+				return
+			}
+			numbers[i] = o.Number
+		}()
+	}
+	wg.Wait()
+	slices.Sort(numbers)
+	for i, got := range numbers {
+		if got != int64(i+1) {
+			t.Fatalf("sorted numbers[%d] = %d, want %d (gap or duplicate)", i, got, i+1)
+		}
+	}
+	for i, id := range otherIDs {
+		o, err := e.p.Submit(e.ctx, customer(i), id, orders.SubmitInput{Drink: "americano"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if o.Number != int64(i+1) {
+			t.Fatalf("second bar order %d got number %d, want %d", i, o.Number, i+1)
+		}
+	}
+}
+
+func TestDailyReset(t *testing.T) {
+	e := newEnv(t, func(b *presso.Bar) { b.DailyReset = true; b.Limits.MaxPerCustomer = 10 })
+	if o := e.submit(customer(1), e.start(customer(1)).ID); o.Number != 1 {
+		t.Fatalf("first number = %d, want 1", o.Number)
+	}
+	if o := e.submit(customer(1), e.start(customer(1)).ID); o.Number != 2 {
+		t.Fatalf("second number = %d, want 2", o.Number)
+	}
+	e.clock.Advance(24 * time.Hour)
+	if o := e.submit(customer(1), e.start(customer(1)).ID); o.Number != 1 {
+		t.Fatalf("next day's first number = %d, want 1", o.Number)
+	}
+}
+
+func TestStartRejections(t *testing.T) {
+	t.Run("unknown bar is 404, not closed", func(t *testing.T) {
+		e := newEnv(t, nil)
+		if _, err := e.p.Start(e.ctx, customer(1), "nope", "whatever"); code(err) != "not_found" {
+			t.Fatalf("Start(nope) = %v, want not_found", err)
+		}
+	})
+	t.Run("closed keeps the code's uses and in-flight orders", func(t *testing.T) {
+		e := newEnv(t, func(b *presso.Bar) { b.Limits.MaxPerCustomer = 10 })
+		inflight := e.submit(customer(1), e.start(customer(1)).ID)
+		waiting := e.start(customer(1))
+		open := false
+		if _, err := e.cfg.Update(e.ctx, barista, "demo", config.Patch{Open: &open}); err != nil {
+			t.Fatal(err)
+		}
+		before := e.code("demo").Remaining
+		if _, err := e.p.Start(e.ctx, customer(2), "demo", e.code("demo").Code); code(err) != "closed" {
+			t.Fatalf("Start while closed = %v, want closed", err)
+		}
+		if after := e.code("demo").Remaining; after != before {
+			t.Fatalf("remaining %d → %d: a rejected order used the code", before, after)
+		}
+		e.submit(customer(1), waiting.ID)
+		for _, tr := range []orders.Trigger{orders.TriggerMake, orders.TriggerComplete} {
+			if _, err := e.p.Fire(e.ctx, barista, inflight.ID, tr, orders.SubmitInput{}); err != nil {
+				t.Fatalf("%s while closed: %v", tr, err)
+			}
+		}
+	})
+	t.Run("capacity", func(t *testing.T) {
+		e := newEnv(t, func(b *presso.Bar) { b.Limits.MaxQueue = 2 })
+		first := e.start(customer(1))
+		e.start(customer(2))
+		before := e.code("demo").Remaining
+		if _, err := e.p.Start(e.ctx, customer(3), "demo", e.code("demo").Code); code(err) != "busy" {
+			t.Fatalf("Start at capacity = %v, want busy", err)
+		}
+		if after := e.code("demo").Remaining; after != before {
+			t.Fatalf("remaining %d → %d: a rejected order used the code", before, after)
+		}
+		if _, err := e.p.Fire(e.ctx, customer(1), first.ID, orders.TriggerCancel, orders.SubmitInput{}); err != nil {
+			t.Fatal(err)
+		}
+		e.start(customer(3))
+	})
+	t.Run("qr codes", func(t *testing.T) {
+		e := newEnv(t, func(b *presso.Bar) { b.Limits.DrinksPerCode = 1 })
+		cur := e.code("demo")
+		if _, err := e.p.Start(e.ctx, customer(1), "demo", "not-a-code"); code(err) != "invalid_code" {
+			t.Fatalf("invalid code: %v", err)
+		}
+		if _, err := e.p.Start(e.ctx, customer(1), "demo", cur.Code); err != nil {
+			t.Fatal(err)
+		}
+		_, err := e.p.Start(e.ctx, customer(2), "demo", cur.Code)
+		var pe *presso.Error
+		if !asError(err, &pe) || pe.Code != "sold_out" || !pe.RetryAt.Equal(cur.WindowEnd) {
+			t.Fatalf("sold out: %v, want sold_out retrying at %v", err, cur.WindowEnd)
+		}
+		e.clock.Advance(300 * time.Second)
+		if _, err := e.p.Start(e.ctx, customer(2), "demo", cur.Code); code(err) != "code_expired" {
+			t.Fatalf("old code: %v, want code_expired", err)
+		}
+		next := e.code("demo")
+		if next.Code == cur.Code || !next.WindowStart.Equal(cur.WindowEnd) || next.Remaining != 1 {
+			t.Fatalf("next window = %+v, want a new code from %v with 1 use", next, cur.WindowEnd)
+		}
+	})
+}
+
+func TestCustomerLimit(t *testing.T) {
+	t.Run("not off by one", func(t *testing.T) {
+		e := newEnv(t, func(b *presso.Bar) { b.Limits.MaxPerCustomer = 2 })
+		e.start(customer(1))
+		e.start(customer(1))
+		_, err := e.p.Start(e.ctx, customer(1), "demo", e.code("demo").Code)
+		var pe *presso.Error
+		if !asError(err, &pe) || pe.Code != "limit_reached" {
+			t.Fatalf("third order: %v, want limit_reached", err)
+		}
+		if want := time.Date(2026, 11, 26, 0, 0, 0, 0, time.UTC); !pe.RetryAt.Equal(want) {
+			t.Fatalf("retryAt = %v, want %v", pe.RetryAt, want)
+		}
+	})
+	t.Run("cancelled and timed out do not count", func(t *testing.T) {
+		e := newEnv(t, nil)
+		o := e.start(customer(1))
+		if _, err := e.p.Fire(e.ctx, customer(1), o.ID, orders.TriggerCancel, orders.SubmitInput{}); err != nil {
+			t.Fatal(err)
+		}
+		e.start(customer(1)) // times out below
+		e.clock.Advance(301 * time.Second)
+		e.sweep()
+		done := e.submit(customer(1), e.start(customer(1)).ID)
+		if _, err := e.p.Fire(e.ctx, barista, done.ID, orders.TriggerComplete, orders.SubmitInput{}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.p.Start(e.ctx, customer(1), "demo", e.code("demo").Code); code(err) != "limit_reached" {
+			t.Fatalf("after a completed order: %v, want limit_reached", err)
+		}
+	})
+	t.Run("staff are exempt", func(t *testing.T) {
+		e := newEnv(t, nil)
+		for range 3 {
+			e.start(barista)
+		}
+	})
+	t.Run("day boundary in the bar's time zone", func(t *testing.T) {
+		e := newEnv(t, func(b *presso.Bar) { b.Timezone = "Pacific/Auckland" }) // UTC+13 in November
+		e.clock.Advance(30 * time.Minute)                                           // 10:30 UTC = 23:30 in Auckland
+		e.start(customer(1))
+		e.clock.Advance(20 * time.Minute) // 23:50 local: same day
+		_, err := e.p.Start(e.ctx, customer(1), "demo", e.code("demo").Code)
+		var pe *presso.Error
+		if !asError(err, &pe) || pe.Code != "limit_reached" {
+			t.Fatalf("same local day: %v, want limit_reached", err)
+		}
+		if want := time.Date(2026, 11, 25, 11, 0, 0, 0, time.UTC); !pe.RetryAt.Equal(want) {
+			t.Fatalf("retryAt = %v, want local midnight %v", pe.RetryAt, want)
+		}
+		e.clock.Advance(15 * time.Minute) // 00:05 local, next day; still the 25th in UTC
+		e.start(customer(1))
+	})
+}
+
+func TestVisibility(t *testing.T) {
+	e := newEnv(t, nil)
+	mine := e.start(customer(1))
+	e.start(customer(2))
+	list, err := e.p.Mine(e.ctx, customer(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(list) != 1 || list[0].ID != mine.ID {
+		t.Fatalf("Mine(customer 1) = %d orders, want only %s", len(list), mine.ID)
+	}
+	if _, err := e.p.Get(e.ctx, customer(2), mine.ID); code(err) != "not_found" {
+		t.Fatalf("Get by another customer: %v, want not_found", err)
+	}
+	if _, err := e.p.History(e.ctx, customer(2), mine.ID); code(err) != "not_found" {
+		t.Fatalf("History by another customer: %v, want not_found", err)
+	}
+}
+
+// TestFastBarista makes the order the moment the submit returns: the
+// original lost such actions while a Lambda was still writing the row.
+func TestFastBarista(t *testing.T) {
+	e := newEnv(t, nil)
+	o := e.submit(customer(1), e.start(customer(1)).ID)
+	got, err := e.p.Fire(e.ctx, barista, o.ID, orders.TriggerMake, orders.SubmitInput{})
+	if err != nil || got.State != presso.StateMaking || got.BaristaID != barista.ID {
+		t.Fatalf("make right after submit = %v, %v", got, err)
+	}
+}
+
+func TestEventPayloads(t *testing.T) {
+	e := newEnv(t, nil)
+	o := e.submit(customer(1), e.start(customer(1)).ID)
+	evs, err := e.db.OrderEvents(e.ctx, o.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ev := range evs {
+		var env presso.Envelope
+		if err := json.Unmarshal(ev.Payload, &env); err != nil {
+			t.Fatal(err)
+		}
+		if env.ID != ev.ID || env.EventID != "demo" || env.Detail["eventId"] != "demo" || env.Detail["orderId"] != o.ID {
+			t.Errorf("%s envelope = %+v, want ids matching", ev.DetailType, env)
+		}
+		if env.Source+"."+env.DetailType[len(env.Source)+1:] != env.DetailType {
+			t.Errorf("source %q does not prefix %q", env.Source, env.DetailType)
+		}
+	}
+}
