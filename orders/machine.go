@@ -2,6 +2,8 @@ package orders
 
 import (
 	"context"
+	"fmt"
+	"strings"
 	"time"
 
 	"presso"
@@ -157,4 +159,25 @@ func due(c *change) error {
 		return presso.E(presso.KindConflict, "not_due", "order %s is not due", c.before.ID)
 	}
 	return nil
+}
+
+// Mermaid renders the workflow as a Mermaid state diagram, so the
+// documentation is drawn from the same table the processor runs.
+func Mermaid(ts []Transition) string {
+	var b strings.Builder
+	b.WriteString("stateDiagram-v2\n")
+	b.WriteString("    [*] --> waiting: redeem / Validator.NewOrder, OrderProcessor.WorkflowStarted\n")
+	for _, t := range ts {
+		for _, from := range t.From {
+			label := string(t.On)
+			if len(t.Emit) > 0 {
+				label += " / " + strings.Join(t.Emit, ", ")
+			}
+			fmt.Fprintf(&b, "    %s --> %s: %s\n", from, t.To, label)
+		}
+	}
+	for _, s := range []presso.State{presso.StateCompleted, presso.StateCancelled, presso.StateTimedOut} {
+		fmt.Fprintf(&b, "    %s --> [*]\n", s)
+	}
+	return b.String()
 }

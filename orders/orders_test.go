@@ -261,7 +261,11 @@ func TestRaces(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			e := newEnv(t, func(b *presso.Bar) { b.Limits.MaxPerCustomer = 1000; b.Limits.DrinksPerCode = 1000; b.Limits.MaxQueue = 1000 })
+			e := newEnv(t, func(b *presso.Bar) {
+				b.Limits.MaxPerCustomer = 1000
+				b.Limits.DrinksPerCode = 1000
+				b.Limits.MaxQueue = 1000
+			})
 			for i := range 20 {
 				o := e.start(customer(1))
 				tc.setup(e, o)
@@ -519,7 +523,7 @@ func TestCustomerLimit(t *testing.T) {
 	})
 	t.Run("day boundary in the bar's time zone", func(t *testing.T) {
 		e := newEnv(t, func(b *presso.Bar) { b.Timezone = "Pacific/Auckland" }) // UTC+13 in November
-		e.clock.Advance(30 * time.Minute)                                           // 10:30 UTC = 23:30 in Auckland
+		e.clock.Advance(30 * time.Minute)                                       // 10:30 UTC = 23:30 in Auckland
 		e.start(customer(1))
 		e.clock.Advance(20 * time.Minute) // 23:50 local: same day
 		_, err := e.p.Start(e.ctx, customer(1), "demo", e.code("demo").Code)
