@@ -39,7 +39,7 @@ func (c *clock) Advance(d time.Duration) {
 
 // env is a processor on a real SQLite database in a temp dir.
 type env struct {
-	t     *testing.T
+	t     testing.TB
 	ctx   context.Context
 	db    *store.DB
 	clock *clock
@@ -58,7 +58,7 @@ func customer(n int) presso.Identity {
 	return presso.Identity{ID: fmt.Sprintf("cus_%d", n), Kind: "customer", Name: fmt.Sprintf("c%d", n), Role: presso.RoleCustomer}
 }
 
-func newEnv(t *testing.T, tweak func(*presso.Bar)) *env {
+func newEnv(t testing.TB, tweak func(*presso.Bar)) *env {
 	t.Helper()
 	ctx := context.Background()
 	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "presso.db"))
