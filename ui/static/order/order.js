@@ -29,6 +29,7 @@ const app = {
   seen: new Map(), // order id → latest copy the stream delivered
   poll: 0,         // the position refresh
   back: 'thanks',  // where "Back" from the history goes
+  cancelledHere: '', // id of an order this page asked to cancel
 };
 
 main();
@@ -127,7 +128,7 @@ function field(id, label, attrs, hint) {
 function form(children, submitText, fields, send) {
   const submit = h('button', { type: 'submit', class: 'btn btn-primary wide', text: submitText });
   const err = h('p', { class: 'form-error', role: 'alert' });
-  const f = h('form', { class: 'card screen-card', novalidate: true }, children, err, submit);
+  const f = h('form', { class: 'card screen-card', method: 'post', novalidate: true }, children, err, submit);
   f.addEventListener('submit', async (ev) => {
     ev.preventDefault();
     err.textContent = '';
@@ -466,7 +467,12 @@ function statusText(o) {
     case 'queued': return [s.statusQueued, o.position ? s.position(o.position) : '', s.watchScreen];
     case 'making': return [s.statusMaking, '', s.watchScreen];
     case 'completed': return [s.statusReady, '', s.readyHint];
-    case 'cancelled': return [o.cause === 'barista' ? s.statusCancelledByBarista : s.statusCancelledByYou, '', s.cancelledHint];
+    case 'cancelled': {
+      // The server may not say who cancelled; only claim "you" when we did.
+      const byYou = o.cause === 'customer' || (!o.cause && app.cancelledHere === o.id);
+      const title = o.cause === 'barista' ? s.statusCancelledByBarista : byYou ? s.statusCancelledByYou : s.statusCancelled;
+      return [title, '', s.cancelledHint];
+    }
     case 'timed_out': return o.cause === 'customer'
       ? [s.statusTimedOutCustomer, '', s.timedOutCustomerHint]
       : [s.statusTimedOutBarista, '', s.timedOutBaristaHint];
@@ -496,6 +502,7 @@ function showStatus(focus) {
 async function cancel() {
   const yes = await confirm({ title: s.confirmCancelTitle, text: s.confirmCancelText, yes: s.confirmCancelYes, no: s.keepOrder, danger: true });
   if (!yes) return;
+  app.cancelledHere = app.order.id;
   try {
     update(await post(`/api/orders/${enc(app.order.id)}/cancel`));
   } catch (e) {

@@ -65,6 +65,7 @@ export const s = {
   readyHint: 'Collect it at the bar.',
   statusCancelledByYou: 'You cancelled this order',
   statusCancelledByBarista: 'The barista cancelled this order',
+  statusCancelled: 'This order was cancelled',
   cancelledHint: 'Sorry about that. Scan the QR code on the big screen to order again.',
   statusTimedOutCustomer: 'Having trouble deciding?',
   timedOutCustomerHint: 'Time ran out before you chose a drink. Scan the QR code on the big screen to start again.',

@@ -38,7 +38,9 @@ function form(section, event, roles, s, me, resolve) {
       onclick: async () => { try { await del('/api/session'); } catch { /* signed out anyway */ } location.reload(); },
     })) : null;
 
-  const f = h('form', { class: 'card signin', 'aria-labelledby': 'signin-title' },
+  // method=post: should the script ever fail mid-way, a native submit
+  // must not put the password in the URL.
+  const f = h('form', { class: 'card signin', method: 'post', 'aria-labelledby': 'signin-title' },
     h('h1', { id: 'signin-title', text: s.signInTitle }),
     wrong,
     h('label', { for: 'signin-user', text: s.username }), user,
