@@ -194,7 +194,8 @@ func TestBrowser(t *testing.T) {
 	shot(display, "display-ready", 1920, 1080)
 	shot(customer, "order-ready", 390, 844)
 
-	// A second customer: the barista cancels through the dialog.
+	// A second customer picks a drink that has just run out: the server's
+	// 400 shows next to the drinks, which are reloaded with it disabled.
 	second := person()
 	run(second, "second customer",
 		chromedp.EmulateViewport(390, 844),
@@ -202,11 +203,33 @@ func TestBrowser(t *testing.T) {
 		chromedp.WaitVisible(css("#name")),
 		chromedp.SendKeys(css("#name"), "Bob"),
 		chromedp.Click(css(`#signin button[type="submit"]`)),
-		chromedp.WaitVisible(css(`input[name="drink"][value="americano"]`)),
+		chromedp.WaitVisible(css(`input[name="drink"][value="americano"]`)))
+	var b struct {
+		Menu []map[string]any `json:"menu"`
+	}
+	admin.do(t, "GET", "/api/events/"+bar, nil, &b)
+	for _, item := range b.Menu {
+		if item["id"] == "americano" {
+			item["available"] = false
+		}
+	}
+	admin.do(t, "PATCH", "/api/events/"+bar, map[string]any{"menu": b.Menu}, nil)
+	run(second, "ordering a drink that ran out",
 		chromedp.Click(css(`input[name="drink"][value="americano"]`)),
 		chromedp.Click(css(`#menu button[type="submit"]`)))
+	waitText(second, "#err-drink", "not available")
+	run(second, "the menu reloads with it disabled",
+		chromedp.WaitVisible(css(`input[name="drink"][value="americano"]:disabled`)))
+	waitText(second, "#menu", "unavailable")
+	shot(second, "order-unavailable", 390, 844)
+	run(second, "ordering another drink",
+		chromedp.Click(css(`input[name="drink"][value="cappuccino"]`)),
+		chromedp.Click(css(`#menu button[type="submit"]`)))
 	waitText(second, "#status .status-big", "In the queue")
-	waitText(barista, "#new", "Americano")
+	waitText(second, "#status .position", "next")
+
+	// The barista cancels it through the dialog.
+	waitText(barista, "#new", "Cappuccino")
 	run(barista, "cancel asks first",
 		chromedp.Click(css(`#new button[data-key$=":cancel"]`)),
 		chromedp.WaitVisible(css("dialog[open]")))
@@ -226,6 +249,30 @@ func TestBrowser(t *testing.T) {
 	waitText(third, "#problem h1", "isn’t valid")
 	run(third, "no code", chromedp.Navigate(base+"/order/"+bar))
 	waitText(third, "#problem h1", "Scan the QR code")
+
+	// A bar with email sign-in: under --dev the code comes back in the
+	// response and is shown.
+	codeBar := bar + "c"
+	admin.do(t, "POST", "/api/events", map[string]any{"id": codeBar, "name": "Code bar", "open": true, "signInMode": "code"}, nil)
+	admin.do(t, "GET", "/api/events/"+codeBar+"/qr", nil, &qr)
+	fourth := person()
+	run(fourth, "email sign-in",
+		chromedp.EmulateViewport(390, 844),
+		chromedp.Navigate(base+"/order/"+codeBar+"?code="+qr.Code),
+		chromedp.WaitVisible(css("#email")),
+		chromedp.SendKeys(css("#email"), "dee@example.com"),
+		chromedp.Click(css(`#signin button[type="submit"]`)),
+		chromedp.WaitVisible(css("#code")))
+	if got := value(fourth, "code field", chromedp.Evaluate[string](`[document.querySelector('#code').autocomplete, document.querySelector('#code').inputMode].join(' ')`)); got != "one-time-code numeric" {
+		t.Errorf("code field autocomplete/inputmode = %q, want %q", got, "one-time-code numeric")
+	}
+	notice := text(fourth, "#signin .notice")
+	code := notice[strings.LastIndex(notice, " ")+1:]
+	shot(fourth, "order-code", 390, 844)
+	run(fourth, "entering the code",
+		chromedp.SendKeys(css("#code"), code),
+		chromedp.Click(css(`#signin button[type="submit"]`)),
+		chromedp.WaitVisible(css(`input[name="drink"][value="flat-white"]`)))
 
 	// Closing the bar shows on the Display at once.
 	run(barista, "close the bar",

@@ -45,7 +45,6 @@ async function main() {
   $('closed-text').textContent = s.closedText;
   $('wait-title').textContent = s.making;
   $('qr-img').alt = s.qrAlt;
-  $('bar-state').setAttribute('aria-label', s.barState);
   $('signout').textContent = s.signOut;
   $('signout').addEventListener('click', async () => {
     try { await del('/api/session'); } finally { location.reload(); }
@@ -89,7 +88,9 @@ function onEvent(type, d) {
   }
   if (type === 'Validator.NewOrder') {
     // 0 is a real value: the code is sold out (the original ignored it).
-    if (state.qr && typeof d.remaining === 'number' && (!d.code || d.code === state.qr.code)) {
+    // A resumed stream may replay redemptions of an older code: skip those.
+    const sameWindow = !d.windowEnd || ms(d.windowEnd) === ms(state.qr?.windowEnd);
+    if (state.qr && typeof d.remaining === 'number' && sameWindow) {
       state.qr.remaining = d.remaining;
       renderQR();
     }

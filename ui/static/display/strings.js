@@ -5,7 +5,6 @@ export const s = {
   scanToOrder: 'Scan the QR code with your phone camera to order',
   open: 'OPEN',
   closed: 'CLOSED',
-  barState: 'Bar status',
   qrAlt: 'QR code: scan it to order a drink',
   drinksLeft: (n) => (n === 1 ? '1 drink left in this code' : `${n} drinks left in this code`),
   codeTimeLeft: (t) => `This code changes in ${t}`,

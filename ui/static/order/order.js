@@ -30,6 +30,7 @@ const app = {
   poll: 0,         // the position refresh
   back: 'thanks',  // where "Back" from the history goes
   cancelledHere: '', // id of an order this page asked to cancel
+  positionFor: '',   // "id:state" whose position was last fetched
 };
 
 main();
@@ -39,8 +40,9 @@ async function main() {
   $('loading-text').textContent = s.loading;
   $('nav-history').textContent = s.history;
   $('nav-signout').textContent = s.signOut;
-  $('nav-history').addEventListener('click', showHistory);
-  $('nav-signout').addEventListener('click', signOut);
+  // Properties rather than listeners: "Try again" runs main() again.
+  $('nav-history').onclick = showHistory;
+  $('nav-signout').onclick = signOut;
   try {
     app.bar = await get(`/api/events/${enc(event)}`);
   } catch (e) {
@@ -324,8 +326,9 @@ function update(o) {
     say(s.announce[o.state]?.(o.number) || '');
     navigator.vibrate?.(200);
   }
+  const changed = prev.state !== o.state || prev.position !== o.position || prev.number !== o.number;
   if (app.screen === 'menu' && o.state !== 'waiting') showStatus(true);
-  else if (app.screen === 'status') showStatus(false);
+  else if (app.screen === 'status' && changed) showStatus(false);
   refreshPosition();
 }
 
@@ -334,17 +337,24 @@ function stopPolling() {
   app.poll = 0;
 }
 
-/** refreshPosition keeps the queue position fresh while it means something. */
+/**
+ * refreshPosition keeps the queue position fresh while it means something:
+ * at once when the order enters a state (events carry no position), then
+ * every POSITION_EVERY.
+ */
 function refreshPosition() {
   stopPolling();
   const o = app.order;
   if (!o || (o.state !== 'queued' && o.state !== 'making')) return;
+  const key = `${o.id}:${o.state}`;
+  const delay = app.positionFor === key ? POSITION_EVERY : 0;
+  app.positionFor = key;
   app.poll = setTimeout(async () => {
     try {
       update(await get(`/api/orders/${enc(o.id)}`));
     } catch { /* the stream still carries state changes */ }
     if (app.poll) refreshPosition();
-  }, POSITION_EVERY);
+  }, delay);
 }
 
 // ---- Menu ----------------------------------------------------------------
@@ -385,7 +395,7 @@ function showMenu(focus, keep = {}) {
   drinks.addEventListener('change', (ev) => {
     patch(mods, modifierGroups(menu.find((d) => d.id === ev.target.value)));
   });
-  patch(mods, modifierGroups(menu.find((d) => d.id === keep.drink), keep.modifiers));
+  patch(mods, modifierGroups(menu.find((d) => d.available && d.id === keep.drink), keep.modifiers));
 
   const countdown = h('p', { class: 'countdown-text' });
   const meter = h('div', { class: 'meter', 'aria-hidden': 'true' }, h('div', { class: 'meter-fill' }));
@@ -494,8 +504,8 @@ function showStatus(focus) {
     pos ? h('p', { class: 'position', text: pos }) : null,
     hint ? h('p', { text: hint }) : null,
     o.drink ? h('p', { class: 'receipt' }, h('strong', { text: o.drink.name }), mods ? ` · ${mods}` : '') : null,
-    o.state === 'queued' ? h('button', { type: 'button', class: 'btn btn-danger-outline wide', text: s.cancelOrder, onclick: cancel }) : null,
-    ended ? h('button', { type: 'button', class: 'btn btn-primary wide', text: s.done, onclick: done }) : null));
+    o.state === 'queued' ? h('button', { type: 'button', class: 'btn btn-danger-outline wide', text: s.cancelOrder, onclick: cancel, dataset: { key: 'cancel' } }) : null,
+    ended ? h('button', { type: 'button', class: 'btn btn-primary wide', text: s.done, onclick: done, dataset: { key: 'done' } }) : null));
   show('status', focus);
 }
 

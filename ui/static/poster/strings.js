@@ -3,7 +3,7 @@
 export const s = {
   title: (bar) => `${bar} · Poster`,
   print: 'Print poster',
-  toolbarHint: 'Prints on one A4 or Letter page. The live code below is not printed.',
+  toolbarHint: 'Prints on one A4 or Letter page.',
   tagline: 'Order your coffee from your phone',
   steps: (mode) => [
     'Find the QR code on the big screen at the bar.',
@@ -14,7 +14,7 @@ export const s = {
   lookUp: '↑ Scan the code on the big screen ↑',
   rotateNote: (min) => `The code on the screen changes every ${min} minutes, so it isn’t printed here. Each code is good for a limited number of drinks.`,
   closedNow: 'The bar is closed right now.',
-  liveTitle: 'Current code (on screen only)',
+  liveTitle: "Current code (shown on screen only, never printed)",
   liveAlt: 'QR code to order a drink',
   liveMeta: (n, t) => `${n} drinks left · changes in ${t}`,
   unknownBar: 'No such bar.',
