@@ -24,6 +24,15 @@
 // hashed one, so modules import each other by plain URL and still get hashed,
 // immutable URLs. A wrong hash is a 404 rather than a stale file.
 //
+// Layout: pages/ holds the html/templates (head.html is the shared <head>);
+// static/shared/ the modules every app uses (api.js: fetch wrapper, error
+// contract, server clock, SSE with resume and re-sync; dom.js; dialog.js;
+// chime.js; staff.js: staff sign-in) and base.css; static/<app>/ each app's
+// module, stylesheet and strings.js, which holds every text the app shows.
+// Apps talk only to the /api routes of docs/api.md and take their live state
+// from the SSE snapshot plus events, so a reconnect ends in the same state
+// as a fresh load.
+//
 // With devMode set, and when the package's source directory is still on disk
 // (go run from a checkout), pages and assets are read from disk on every
 // request, so an edit shows on reload without restarting the server.
