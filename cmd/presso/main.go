@@ -3,7 +3,8 @@
 // given), the real-time channels and the three web apps.
 //
 //	presso [flags]        run the server
-//	presso help           show the flags
+//	presso load [flags]   robot customers and baristas against a server, measured
+//	presso -h             show the flags
 package main
 
 import (
@@ -27,6 +28,7 @@ import (
 	"presso/auth"
 	"presso/bus"
 	"presso/config"
+	"presso/load"
 	"presso/orders"
 	"presso/publisher"
 	"presso/store"
@@ -89,6 +91,9 @@ func parseFlags(args []string, getenv func(string) string, out io.Writer) (optio
 // run starts presso and blocks until ctx is cancelled, then shuts down:
 // HTTP drains, the relay flushes, then NATS and the database close.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
+	if len(args) > 0 && args[0] == "load" {
+		return load.Run(ctx, args[1:], getenv, stdout)
+	}
 	o, err := parseFlags(args, getenv, stdout)
 	if errors.Is(err, flag.ErrHelp) {
 		return nil
