@@ -424,6 +424,8 @@ func TestAuthzMatrix(t *testing.T) {
 	e := newAzEnv(t)
 	shared := e.order(t, azBarX, "waiting")  // read-only rows share one order of A at X
 	sharedY := e.order(t, azBarY, "waiting") // and one of A at Y
+	// Its own account, so the per-username sign-in limit has room.
+	e.must(t, azAdmin, 201, "POST", "/api/staff", map[string]string{"username": "session-probe", "password": "probe", "role": "display", "eventId": azBarX}, nil)
 	staffOfX := azWant{401, 403, 403, 200, 403, 200, 200}
 	staffOfY := azWant{401, 403, 403, 403, 200, 403, 200}
 	seeOrderX := azWant{401, 200, 404, 200, 404, 200, 200}
@@ -449,7 +451,7 @@ func TestAuthzMatrix(t *testing.T) {
 
 		// Identity.
 		{name: "POST /api/staff/session", want: azAll(200),
-			req: azStatic("POST", "/api/staff/session", map[string]string{"username": "display", "password": "display"})},
+			req: azStatic("POST", "/api/staff/session", map[string]string{"username": "session-probe", "password": "probe"})},
 		{name: "POST /api/customer/code", want: azAll(202),
 			req: func(t *testing.T, e *azEnv, who azWho) azReq {
 				return azReq{method: "POST", path: "/api/customer/code", body: map[string]string{"email": e.unique("probe") + "@example.com"}}
@@ -628,6 +630,79 @@ func TestAuthzMatrix(t *testing.T) {
 	}
 	t.Logf("%d routes × %d callers = %d cells", len(rows), azCount, cells)
 
+	// Resuming a stream from the start (Last-Event-ID) replays only what
+	// the caller's channel may carry: no order events on the store channel,
+	// no one else's orders on one's own channel.
+	t.Run("resumed streams", func(t *testing.T) {
+		type result struct {
+			msgs   []sseEvent
+			status int
+			err    error
+		}
+		var bars, mine [azCount]result
+		done := make(chan struct{})
+		for who := range azCount {
+			go func() {
+				m, st, err := e.azCollect(e.tokens[who], "/api/events/"+azBarX+"/stream", "1", time.Second)
+				bars[who] = result{m, st, err}
+				done <- struct{}{}
+			}()
+			go func() {
+				m, st, err := e.azCollect(e.tokens[who], "/api/me/stream", "1", time.Second)
+				mine[who] = result{m, st, err}
+				done <- struct{}{}
+			}()
+		}
+		for range 2 * azCount {
+			<-done
+		}
+		for who := range azCount {
+			r := bars[who]
+			t.Logf("%s: replayed %d bar messages, %d of its own", who, len(r.msgs), len(mine[who].msgs))
+			if r.err != nil || r.status != 200 {
+				t.Errorf("%s: bar stream = %d %v", who, r.status, r.err)
+				continue
+			}
+			board := who == azBaristaX || who == azDisplayX || who == azAdmin
+			orderEvents := 0
+			for _, m := range r.msgs {
+				switch {
+				case m.Type == "snapshot" || m.Type == "ConfigService.ConfigChanged":
+				case board:
+					orderEvents++
+				default:
+					t.Errorf("%s: the store channel replayed %s %v", who, m.Type, m.Detail["orderId"])
+				}
+			}
+			if board && orderEvents == 0 {
+				t.Errorf("%s: the board replayed no order events (%d messages)", who, len(r.msgs))
+			}
+
+			r = mine[who]
+			if who == azAnon {
+				if r.err != nil || r.status != 401 {
+					t.Errorf("anonymous /api/me/stream = %d %v, want 401", r.status, r.err)
+				}
+				continue
+			}
+			if r.err != nil || r.status != 200 {
+				t.Errorf("%s: own stream = %d %v", who, r.status, r.err)
+				continue
+			}
+			for _, m := range r.msgs {
+				if m.Type == "snapshot" {
+					continue
+				}
+				if uid, _ := m.Detail["userId"].(string); uid != e.ids[who] {
+					t.Errorf("%s's own stream replayed %s of user %q", who, m.Type, uid)
+				}
+			}
+			if who == azCustA && len(r.msgs) == 0 {
+				t.Errorf("customer A's own stream replayed nothing")
+			}
+		}
+	})
+
 	// An order a caller may not see does not exist: the answer is the one
 	// for an id that was never issued, byte for byte.
 	t.Run("hidden equals missing", func(t *testing.T) {
@@ -641,6 +716,37 @@ func TestAuthzMatrix(t *testing.T) {
 			}
 		}
 	})
+}
+
+// azCollect reads an SSE stream as token, resuming after lastID, for d,
+// and returns its messages.
+func (e *azEnv) azCollect(token, path, lastID string, d time.Duration) ([]sseEvent, int, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, "GET", e.s.URL+path, nil)
+	if token != "" {
+		req.AddCookie(&http.Cookie{Name: sessionCookieName, Value: token})
+	}
+	req.Header.Set("Last-Event-ID", lastID)
+	resp, err := e.hc.Do(req)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer resp.Body.Close()
+	var out []sseEvent
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		if line, ok := strings.CutPrefix(sc.Text(), "data: "); ok {
+			var m struct {
+				Type   string         `json:"type"`
+				Detail map[string]any `json:"detail"`
+			}
+			json.Unmarshal([]byte(line), &m)
+			out = append(out, sseEvent{Type: m.Type, Detail: m.Detail})
+		}
+	}
+	return out, resp.StatusCode, nil
 }
 
 // TestAuthzCrossOrigin: browsers' cross-site state-changing requests are
