@@ -4,6 +4,8 @@
 //
 //	presso [flags]        run the server
 //	presso load [flags]   robot customers and baristas against a server, measured
+//	presso export --event ID [--data DIR | --db URL] [--file F]   one bar as JSON
+//	presso import [--data DIR | --db URL] [--file F]              a bar into this deployment
 //	presso -h             show the flags
 package main
 
@@ -91,8 +93,15 @@ func parseFlags(args []string, getenv func(string) string, out io.Writer) (optio
 // run starts presso and blocks until ctx is cancelled, then shuts down:
 // HTTP drains, the relay flushes, then NATS and the database close.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
-	if len(args) > 0 && args[0] == "load" {
-		return load.Run(ctx, args[1:], getenv, stdout)
+	if len(args) > 0 {
+		switch args[0] {
+		case "load":
+			return load.Run(ctx, args[1:], getenv, stdout)
+		case "export":
+			return runExport(ctx, args[1:], getenv, stdout)
+		case "import":
+			return runImport(ctx, args[1:], getenv, stdout, os.Stdin)
+		}
 	}
 	o, err := parseFlags(args, getenv, stdout)
 	if errors.Is(err, flag.ErrHelp) {
