@@ -1,11 +1,14 @@
 package store
 
 import (
+	"context"
 	"database/sql"
 	"fmt"
 	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
+	"time"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 )
@@ -21,7 +24,7 @@ var sqliteEngine = engine{
 // openSQLite opens the file with one writer connection and a read pool.
 // WAL lets readers run beside the writer; busy_timeout covers other
 // processes (a backup, the load command's invariant check).
-func openSQLite(file string) (*DB, error) {
+func openSQLite(ctx context.Context, file string) (*DB, error) {
 	if dir := filepath.Dir(file); dir != "" {
 		if err := os.MkdirAll(dir, 0o700); err != nil {
 			return nil, fmt.Errorf("create database directory: %w", err)
@@ -35,6 +38,10 @@ func openSQLite(file string) (*DB, error) {
 	}
 	w.SetMaxOpenConns(1)
 	w.SetConnMaxIdleTime(0)
+	if err := connectSQLite(ctx, w); err != nil {
+		w.Close()
+		return nil, fmt.Errorf("open sqlite: %w", err)
+	}
 	r, err := sql.Open("sqlite", u+"?"+pragmas+"&mode=ro")
 	if err != nil {
 		w.Close()
@@ -44,4 +51,28 @@ func openSQLite(file string) (*DB, error) {
 	db := &DB{write: w, read: r, engine: sqliteEngine}
 	db.conn = conn{q: r, e: &db.engine}
 	return db, nil
+}
+
+// connectSQLite makes the writer's first connection. Turning a new file to
+// WAL takes a lock that SQLite's busy handler does not wait for, so a
+// process opening the same new file at that moment gets SQLITE_BUSY while
+// connecting; it retries for up to the busy timeout.
+func connectSQLite(ctx context.Context, w *sql.DB) error {
+	deadline := time.Now().Add(10 * time.Second)
+	for wait := 5 * time.Millisecond; ; wait = min(2*wait, 200*time.Millisecond) {
+		err := w.PingContext(ctx)
+		if err == nil || !isBusy(err) || time.Now().After(deadline) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(wait):
+		}
+	}
+}
+
+func isBusy(err error) bool {
+	s := err.Error()
+	return strings.Contains(s, "SQLITE_BUSY") || strings.Contains(s, "database is locked")
 }

@@ -43,6 +43,7 @@ type engine struct {
 // DB is a presso database. Reads go to a read pool; writes go through Tx.
 type DB struct {
 	conn
+	dsn    string
 	write  *sql.DB
 	read   *sql.DB
 	engine engine
@@ -76,17 +77,22 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
 		db, err = openPostgres(dsn)
 	} else {
-		db, err = openSQLite(dsn)
+		db, err = openSQLite(ctx, dsn)
 	}
 	if err != nil {
 		return nil, err
 	}
+	db.dsn = dsn
 	if err := db.migrate(ctx); err != nil {
 		db.Close()
 		return nil, err
 	}
 	return db, nil
 }
+
+// DSN is the data source name the database was opened with; passing it to
+// Open again opens the same database. It may hold a password.
+func (db *DB) DSN() string { return db.dsn }
 
 // Engine names the engine: "sqlite" or "postgres".
 func (db *DB) Engine() string { return db.engine.name }
@@ -112,6 +118,14 @@ func (db *DB) Tx(ctx context.Context, fn func(*Tx) error) error {
 	if err != nil {
 		return unavailable(err)
 	}
+	// A panic in fn (which net/http recovers) must not leave the
+	// transaction open: on SQLite it would hold the only writer forever.
+	defer func() {
+		if p := recover(); p != nil {
+			tx.Rollback()
+			panic(p)
+		}
+	}()
 	if err := fn(&Tx{conn: conn{q: tx, e: &db.engine}, tx: tx}); err != nil {
 		tx.Rollback()
 		return err
