@@ -26,6 +26,11 @@ func isUniqueViolation(err error) bool {
 	if err == nil {
 		return false
 	}
+	// pgx's *pgconn.PgError reports its SQLSTATE; 23505 is unique_violation.
+	var coded interface{ SQLState() string }
+	if errors.As(err, &coded) {
+		return coded.SQLState() == "23505"
+	}
 	s := err.Error()
 	return strings.Contains(s, "UNIQUE constraint failed") || strings.Contains(s, "SQLSTATE 23505") ||
 		strings.Contains(s, "duplicate key value")
@@ -353,6 +358,9 @@ func (c conn) NextNumber(ctx context.Context, eventID, day string) (int64, error
 // CountCustomerOrder counts one more order for the customer's day unless
 // they already have max. The check and the count are one statement.
 func (c conn) CountCustomerOrder(ctx context.Context, eventID, userID, day string, max int) (bool, error) {
+	if max <= 0 {
+		return false, nil // the insert below would count a first order regardless
+	}
 	var n int
 	err := c.q.QueryRowContext(ctx, `INSERT INTO customer_days (event_id, user_id, day, n) VALUES ($1, $2, $3, 1)
 		ON CONFLICT (event_id, user_id, day) DO UPDATE SET n = customer_days.n + 1 WHERE customer_days.n < $4
@@ -416,6 +424,9 @@ func (c conn) InsertOrder(ctx context.Context, o *presso.Order) error {
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)`,
 		o.ID, o.EventID, o.UserID, o.UserName, o.State, o.Cause, o.Number, drink, o.BaristaID, o.BaristaName,
 		o.Day, o.Exempt, ms(o.CreatedAt), msPtr(o.SubmittedAt), msPtr(o.MadeAt), msPtr(o.FinishedAt), msPtr(o.Deadline), o.Version)
+	if isUniqueViolation(err) {
+		return &presso.Error{Kind: presso.KindConflict, Code: "exists", Message: fmt.Sprintf("order %s already exists", o.ID), Err: err}
+	}
 	return unavailable(err)
 }
 
@@ -466,7 +477,8 @@ func (c conn) ListOrders(ctx context.Context, eventID string, states []presso.St
 	}
 	rows, err := c.q.QueryContext(ctx, `SELECT `+orderColumns+` FROM orders
 		WHERE event_id = $1 AND state IN (`+strings.Join(ph, ", ")+`) AND (finished_at IS NULL OR finished_at >= $2)
-		ORDER BY CASE WHEN finished_at IS NULL THEN 0 ELSE 1 END, number, finished_at DESC, created_at`, args...)
+		ORDER BY CASE WHEN finished_at IS NULL THEN 0 ELSE 1 END, CASE WHEN finished_at IS NULL THEN number END,
+			finished_at DESC, created_at, id`, args...)
 	return collectOrders(rows, err)
 }
 
@@ -680,6 +692,7 @@ func (db *DB) RelayBatch(ctx context.Context, limit int, now func() time.Time, p
 		return len(done), perr
 	}
 	n := 0
+	var pubErr error
 	err := db.Tx(ctx, func(tx *Tx) error {
 		ok, err := tx.LockRelay(ctx)
 		if err != nil || !ok {
@@ -694,10 +707,15 @@ func (db *DB) RelayBatch(ctx context.Context, limit int, now func() time.Time, p
 		if err := tx.MarkPublished(ctx, done, now()); err != nil {
 			return err
 		}
-		if perr != nil && n == 0 {
+		if n == 0 {
 			return perr
 		}
+		// Commit what was published, and report the failure after.
+		pubErr = perr
 		return nil
 	})
-	return n, err
+	if err != nil {
+		return 0, err
+	}
+	return n, pubErr
 }
