@@ -92,7 +92,7 @@ func (s *Service) SignOut(ctx context.Context, token string) error {
 
 // StaffSignIn checks a username and password.
 func (s *Service) StaffSignIn(ctx context.Context, ip, username, password string) (Session, error) {
-	if !s.limits.Allow("staff-ip:"+ip, 30, time.Minute) || !s.limits.Allow("staff-user:"+username, 10, time.Minute) {
+	if !s.limits.Allow("staff-ip:"+ip, 120, time.Minute) || !s.limits.Allow("staff-user:"+username, 10, time.Minute) {
 		return Session{}, presso.E(presso.KindLimited, "rate_limited", "too many sign-in attempts: wait a minute")
 	}
 	st, err := s.db.StaffByUsername(ctx, username)
@@ -130,7 +130,7 @@ func (s *Service) RequestCode(ctx context.Context, ip, email string) (string, er
 	if err != nil {
 		return "", err
 	}
-	if !s.limits.Allow("code-ip:"+ip, 20, time.Minute) || !s.limits.Allow("code-email:"+email, 3, time.Minute) {
+	if !s.limits.Allow("code-ip:"+ip, 300, time.Minute) || !s.limits.Allow("code-email:"+email, 3, time.Minute) {
 		return "", presso.E(presso.KindLimited, "rate_limited", "too many codes asked for: wait a minute")
 	}
 	code := presso.RandomString(6, "0123456789")
@@ -161,7 +161,7 @@ func (s *Service) CustomerSignIn(ctx context.Context, ip, email, code string) (S
 	if err != nil {
 		return Session{}, err
 	}
-	if !s.limits.Allow("verify-ip:"+ip, 30, time.Minute) {
+	if !s.limits.Allow("verify-ip:"+ip, 600, time.Minute) {
 		return Session{}, presso.E(presso.KindLimited, "rate_limited", "too many attempts: wait a minute")
 	}
 	var cu store.Customer
@@ -203,7 +203,7 @@ func (s *Service) NameSignIn(ctx context.Context, ip string, bar *presso.Bar, na
 	if name == "" || len([]rune(name)) > 40 {
 		return Session{}, presso.Invalid("name", "a name of 1-40 characters is needed")
 	}
-	if !s.limits.Allow("name-ip:"+ip, 30, time.Minute) {
+	if !s.limits.Allow("name-ip:"+ip, 600, time.Minute) {
 		return Session{}, presso.E(presso.KindLimited, "rate_limited", "too many sign-ins: wait a minute")
 	}
 	cu := store.Customer{ID: presso.NewID("cus"), Name: name}

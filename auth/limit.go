@@ -5,7 +5,9 @@ import (
 	"time"
 )
 
-// Limiter counts attempts per key in fixed windows. It lives in memory, so
+// Limiter counts attempts per key in fixed windows. Per-address limits are
+// generous because a whole conference venue often shares one address; the
+// per-email and per-code limits are the tight ones. It lives in memory, so
 // with several replicas each enforces its own share; the per-code attempt
 // count in the database is the limit that holds across replicas.
 type Limiter struct {
