@@ -274,7 +274,34 @@ func TestBrowser(t *testing.T) {
 		chromedp.Click(css(`#signin button[type="submit"]`)),
 		chromedp.WaitVisible(css(`input[name="drink"][value="flat-white"]`)))
 
+	// A code with one drink: once it is taken the Display swaps the QR for
+	// "Next code in m:ss" (0 is a real count), and the next customer gets
+	// the sold-out screen rather than a blank page.
+	soldBar := bar + "s"
+	admin.do(t, "POST", "/api/events", map[string]any{"id": soldBar, "name": "Sold-out bar", "open": true, "signInMode": "name",
+		"limits": map[string]any{"drinksPerCode": 1, "windowSeconds": 300, "maxQueue": 20, "maxPerCustomer": 1}}, nil)
+	admin.do(t, "GET", "/api/events/"+soldBar+"/qr", nil, &qr)
+	run(display, "display of the one-drink bar", chromedp.Navigate(base+"/display/"+soldBar))
+	waitText(display, "#qr-left", "1 drink left")
+	buyer := newClient(t, base)
+	buyer.do(t, "POST", "/api/customer/session", map[string]any{"eventId": soldBar, "name": "Flo"}, nil)
+	buyer.do(t, "POST", "/api/events/"+soldBar+"/orders", map[string]any{"code": qr.Code}, nil)
+	waitText(display, "#qr-wait", "Next code in")
+	shot(display, "display-sold-out", 1920, 1080)
+	late := person()
+	run(late, "late customer",
+		chromedp.EmulateViewport(390, 844),
+		chromedp.Navigate(base+"/order/"+soldBar+"?code="+qr.Code),
+		chromedp.WaitVisible(css("#name")),
+		chromedp.SendKeys(css("#name"), "Gus"),
+		chromedp.Click(css(`#signin button[type="submit"]`)))
+	waitText(late, "#problem h1", "All drinks for this code are taken")
+	waitText(late, "#problem", "new code appears on the big screen")
+	shot(late, "order-sold-out", 390, 844)
+
 	// Closing the bar shows on the Display at once.
+	run(display, "back to the first bar's display", chromedp.Navigate(base+"/display/"+bar))
+	waitText(display, "#qr-left", "drinks left")
 	run(barista, "close the bar",
 		chromedp.Click(css("#store-toggle")),
 		chromedp.WaitVisible(css("dialog[open]")),
