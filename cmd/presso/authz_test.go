@@ -637,19 +637,20 @@ func TestAuthzMatrix(t *testing.T) {
 		type result struct {
 			msgs   []sseEvent
 			status int
+			took   time.Duration
 			err    error
 		}
 		var bars, mine [azCount]result
 		done := make(chan struct{})
 		for who := range azCount {
 			go func() {
-				m, st, err := e.azCollect(e.tokens[who], "/api/events/"+azBarX+"/stream", "1", time.Second)
-				bars[who] = result{m, st, err}
+				m, st, took, err := e.azCollect(e.tokens[who], "/api/events/"+azBarX+"/stream", "1", 300*time.Millisecond)
+				bars[who] = result{m, st, took, err}
 				done <- struct{}{}
 			}()
 			go func() {
-				m, st, err := e.azCollect(e.tokens[who], "/api/me/stream", "1", time.Second)
-				mine[who] = result{m, st, err}
+				m, st, took, err := e.azCollect(e.tokens[who], "/api/me/stream", "1", 300*time.Millisecond)
+				mine[who] = result{m, st, took, err}
 				done <- struct{}{}
 			}()
 		}
@@ -658,7 +659,7 @@ func TestAuthzMatrix(t *testing.T) {
 		}
 		for who := range azCount {
 			r := bars[who]
-			t.Logf("%s: replayed %d bar messages, %d of its own", who, len(r.msgs), len(mine[who].msgs))
+			t.Logf("%s: replayed %d bar messages in %v, %d of its own in %v", who, len(r.msgs), r.took, len(mine[who].msgs), mine[who].took)
 			if r.err != nil || r.status != 200 {
 				t.Errorf("%s: bar stream = %d %v", who, r.status, r.err)
 				continue
@@ -718,35 +719,56 @@ func TestAuthzMatrix(t *testing.T) {
 	})
 }
 
-// azCollect reads an SSE stream as token, resuming after lastID, for d,
-// and returns its messages.
-func (e *azEnv) azCollect(token, path, lastID string, d time.Duration) ([]sseEvent, int, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), d)
+// azCollect reads an SSE stream as token, resuming after lastID: it waits
+// up to 15 s for the answer, then takes messages until none has come for
+// quiet, and returns them with the status and how long the answer took.
+func (e *azEnv) azCollect(token, path, lastID string, quiet time.Duration) ([]sseEvent, int, time.Duration, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
 	req, _ := http.NewRequestWithContext(ctx, "GET", e.s.URL+path, nil)
 	if token != "" {
 		req.AddCookie(&http.Cookie{Name: sessionCookieName, Value: token})
 	}
 	req.Header.Set("Last-Event-ID", lastID)
+	start := time.Now()
 	resp, err := e.hc.Do(req)
 	if err != nil {
-		return nil, 0, err
+		return nil, 0, 0, err
 	}
+	took := time.Since(start)
 	defer resp.Body.Close()
+	lines := make(chan string)
+	go func() {
+		defer close(lines)
+		sc := bufio.NewScanner(resp.Body)
+		sc.Buffer(make([]byte, 1<<20), 1<<20)
+		for sc.Scan() {
+			if line, ok := strings.CutPrefix(sc.Text(), "data: "); ok {
+				select {
+				case lines <- line:
+				case <-ctx.Done():
+					return
+				}
+			}
+		}
+	}()
 	var out []sseEvent
-	sc := bufio.NewScanner(resp.Body)
-	sc.Buffer(make([]byte, 1<<20), 1<<20)
-	for sc.Scan() {
-		if line, ok := strings.CutPrefix(sc.Text(), "data: "); ok {
+	for {
+		select {
+		case line, ok := <-lines:
+			if !ok {
+				return out, resp.StatusCode, took, nil
+			}
 			var m struct {
 				Type   string         `json:"type"`
 				Detail map[string]any `json:"detail"`
 			}
 			json.Unmarshal([]byte(line), &m)
 			out = append(out, sseEvent{Type: m.Type, Detail: m.Detail})
+		case <-time.After(quiet):
+			return out, resp.StatusCode, took, nil
 		}
 	}
-	return out, resp.StatusCode, nil
 }
 
 // TestAuthzCrossOrigin: browsers' cross-site state-changing requests are
