@@ -108,7 +108,8 @@ func (s State) Valid() bool {
 	return false
 }
 
-// Timeout causes.
+// Causes: whose wait ran out for a timed-out order, or who cancelled a
+// cancelled one.
 const (
 	CauseCustomer = "customer"
 	CauseBarista  = "barista"

@@ -84,7 +84,7 @@ func Machine() []Transition {
 		{On: TriggerComplete, From: []presso.State{queued, making}, To: presso.StateCompleted, Who: barista,
 			Action: finish(""), Emit: []string{presso.OrderManagerOrderCompleted, presso.OrderProcessorOrderFinished}},
 		{On: TriggerCancel, From: []presso.State{waiting, queued, making}, To: presso.StateCancelled, Who: ownerOrBarista,
-			Guard: ownerBeforeMaking, Action: finish(""), Emit: []string{presso.OrderManagerOrderCancelled, presso.OrderProcessorOrderFinished}},
+			Guard: ownerBeforeMaking, Action: cancelledBy, Emit: []string{presso.OrderManagerOrderCancelled, presso.OrderProcessorOrderFinished}},
 		{On: TriggerTimeout, From: []presso.State{waiting}, To: presso.StateTimedOut, Who: system,
 			Guard: due, Action: finish(presso.CauseCustomer), Emit: []string{presso.OrderProcessorOrderTimeOut}},
 		{On: TriggerTimeout, From: []presso.State{queued, making}, To: presso.StateTimedOut, Who: system,
@@ -142,6 +142,15 @@ func finish(cause string) func(context.Context, *change) error {
 		c.after.Cause, c.after.FinishedAt = cause, &c.now
 		return nil
 	}
+}
+
+// cancelledBy records who cancelled, so the customer's screen can say.
+func cancelledBy(ctx context.Context, c *change) error {
+	cause := presso.CauseBarista
+	if owner(c.who, c.before) {
+		cause = presso.CauseCustomer
+	}
+	return finish(cause)(ctx, c)
 }
 
 // ownerBeforeMaking lets the customer cancel only until a barista starts.

@@ -58,10 +58,19 @@ func customer(n int) presso.Identity {
 	return presso.Identity{ID: fmt.Sprintf("cus_%d", n), Kind: "customer", Name: fmt.Sprintf("c%d", n), Role: presso.RoleCustomer}
 }
 
+// postgresServer, while TestOnPostgres runs, makes newEnv use a fresh
+// PostgreSQL database instead of SQLite. The tests in this package do not
+// run in parallel, so switching it between them is safe.
+var postgresServer string
+
 func newEnv(t testing.TB, tweak func(*presso.Bar)) *env {
 	t.Helper()
 	ctx := context.Background()
-	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "presso.db"))
+	dsn := filepath.Join(t.TempDir(), "presso.db")
+	if postgresServer != "" {
+		dsn = freshPostgres(t, postgresServer)
+	}
+	db, err := store.Open(ctx, dsn)
 	if err != nil {
 		t.Fatal(err)
 	}
