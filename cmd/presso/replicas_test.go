@@ -143,4 +143,3 @@ func TestReplicas(t *testing.T) {
 		t.Fatalf("timeout transitions = %d for %s, want exactly 1", n, timeouts[0])
 	}
 }
-
