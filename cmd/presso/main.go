@@ -26,6 +26,7 @@ import (
 	"strings"
 	"syscall"
 	"time"
+	_ "time/tzdata" // bar time zones work on any machine, even a scratch container
 
 	"presso/auth"
 	"presso/bus"
