@@ -72,15 +72,15 @@ func azToken(t testing.TB, c *client) string {
 	t.Helper()
 	u, _ := url.Parse(c.base)
 	for _, ck := range c.http.Jar.Cookies(u) {
-		if ck.Name == sessionCookieName {
+		if ck.Name == azCookie {
 			return ck.Value
 		}
 	}
-	t.Fatalf("no %s cookie", sessionCookieName)
+	t.Fatalf("no %s cookie", azCookie)
 	return ""
 }
 
-const sessionCookieName = "presso_session"
+const azCookie = "presso_session"
 
 // azLimits lets a bar take as many orders as the tests place: customer A
 // owns dozens, and codes must not sell out.
@@ -161,7 +161,7 @@ func (e *azEnv) call(t testing.TB, token, method, path string, body any, hdr map
 		req.Header.Set("Content-Type", "application/json")
 	}
 	if token != "" {
-		req.AddCookie(&http.Cookie{Name: sessionCookieName, Value: token})
+		req.AddCookie(&http.Cookie{Name: azCookie, Value: token})
 	}
 	for k, v := range hdr {
 		req.Header.Set(k, v)
@@ -286,7 +286,7 @@ func (e *azEnv) freshToken(t testing.TB, who azWho) string {
 		t.Fatalf("fresh session for %s = %d %s", who, r.status, r.body)
 	}
 	for _, ck := range (&http.Response{Header: r.header}).Cookies() {
-		if ck.Name == sessionCookieName {
+		if ck.Name == azCookie {
 			return ck.Value
 		}
 	}
@@ -370,12 +370,12 @@ func azStreamKind(board ...azWho) func(*testing.T, *azEnv, azWho, azReq, azResp)
 			wantBoard = wantBoard || b == who
 		}
 		if hasOrders != wantBoard {
-			t.Errorf("%s got the board channel = %v, want %v (snapshot keys %v)", who, hasOrders, wantBoard, keys(m.Detail))
+			t.Errorf("%s got the board channel = %v, want %v (snapshot keys %v)", who, hasOrders, wantBoard, azKeys(m.Detail))
 		}
 	}
 }
 
-func keys(m map[string]any) []string {
+func azKeys(m map[string]any) []string {
 	var out []string
 	for k := range m {
 		out = append(out, k)
@@ -400,14 +400,14 @@ func azBarPatch(bar, field string, value any, restore any) (func(*testing.T, *az
 			e.must(t, azAdmin, 200, "PATCH", "/api/events/"+bar, map[string]any{field: restore}, nil)
 			after = e.bar(t, bar)
 		}
-		if a, b := mustJSON(t, after), mustJSON(t, before); a != b {
+		if a, b := azJSON(t, after), azJSON(t, before); a != b {
 			t.Errorf("bar changed:\nbefore %s\nafter  %s", b, a)
 		}
 	}
 	return req, check
 }
 
-func mustJSON(t testing.TB, v any) string {
+func azJSON(t testing.TB, v any) string {
 	t.Helper()
 	b, err := json.Marshal(v)
 	if err != nil {
@@ -727,7 +727,7 @@ func (e *azEnv) azCollect(token, path, lastID string, quiet time.Duration) ([]ss
 	defer cancel()
 	req, _ := http.NewRequestWithContext(ctx, "GET", e.s.URL+path, nil)
 	if token != "" {
-		req.AddCookie(&http.Cookie{Name: sessionCookieName, Value: token})
+		req.AddCookie(&http.Cookie{Name: azCookie, Value: token})
 	}
 	req.Header.Set("Last-Event-ID", lastID)
 	start := time.Now()
@@ -817,9 +817,9 @@ func TestAuthzCrossOrigin(t *testing.T) {
 		}
 	})
 	t.Run("admin patches a bar", func(t *testing.T) {
-		before := mustJSON(t, e.bar(t, azBarX))
+		before := azJSON(t, e.bar(t, azBarX))
 		refused(t, e.call(t, e.tokens[azAdmin], "PATCH", "/api/events/"+azBarX, map[string]any{"open": false, "name": "Pwned"}, crossSite))
-		if after := mustJSON(t, e.bar(t, azBarX)); after != before {
+		if after := azJSON(t, e.bar(t, azBarX)); after != before {
 			t.Fatalf("bar changed:\n%s\n%s", before, after)
 		}
 	})

@@ -6,7 +6,7 @@ import (
 	"testing"
 )
 
-// Bad input over HTTP: every malformed, mistyped, unknown, oversized or
+// Bad input over HTTP: every malformed, mistyped, unknown, inOversized or
 // invalid request body is a 400 naming the offending field, with an exact
 // error code, and changes nothing. It reuses the authz helpers (azEnv).
 
@@ -28,14 +28,14 @@ type inErr struct {
 	Error struct{ Code, Message, Field string }
 }
 
-// oversized is a JSON body over the 256 KiB limit.
-var oversized = `{"drink":"` + strings.Repeat("a", 300<<10) + `"}`
+// inOversized is a JSON body over the 256 KiB limit.
+var inOversized = `{"drink":"` + strings.Repeat("a", 300<<10) + `"}`
 
-// bigPrefix is 300 KiB of white space before a valid object: the limit
+// inBigPrefix is 300 KiB of white space before a valid object: the limit
 // counts bytes, not JSON.
-var bigPrefix = strings.Repeat(" ", 300<<10)
+var inBigPrefix = strings.Repeat(" ", 300<<10)
 
-const tooBigMsg = "the request body is larger than 262144 bytes"
+const inTooBig = "the request body is larger than 262144 bytes"
 
 // inRun sends each case as who and checks the answer, then unchanged to
 // see that nothing moved.
@@ -115,8 +115,8 @@ func TestInput(t *testing.T) {
 			{name: "two objects", body: `{"drink":"flat-white"} {"drink":"americano"}`, code: "invalid", field: "body", msg: "the request body has data after the JSON object"},
 			{name: "trailing garbage", body: `{"drink":"flat-white"}x`, code: "invalid", field: "body"},
 			{name: "empty body", body: ``, code: "invalid", field: "body", msg: "the request body is empty: send a JSON object"},
-			{name: "oversized", body: oversized, code: "invalid", field: "body", msg: tooBigMsg},
-			{name: "oversized white space", body: bigPrefix + `{"drink":"flat-white"}`, code: "invalid", field: "body", msg: tooBigMsg},
+			{name: "inOversized", body: inOversized, code: "invalid", field: "body", msg: inTooBig},
+			{name: "inOversized white space", body: inBigPrefix + `{"drink":"flat-white"}`, code: "invalid", field: "body", msg: inTooBig},
 		}
 		inRun(t, e, azCustA, "PUT", path, cases, func(t *testing.T) {
 			if o := e.orderState(t, id); o.State != "waiting" || o.Number != 0 || o.Drink != nil {
@@ -177,7 +177,7 @@ func TestInput(t *testing.T) {
 			{name: "malformed", body: `{"code":"` + q.Code, code: "invalid", field: "body"},
 			{name: "trailing data", body: `{"code":"` + q.Code + `"} {}`, code: "invalid", field: "body"},
 			{name: "empty body", body: ``, code: "invalid", field: "body"},
-			{name: "oversized", body: `{"code":"` + strings.Repeat("A", 300<<10) + `"}`, code: "invalid", field: "body", msg: tooBigMsg},
+			{name: "inOversized", body: `{"code":"` + strings.Repeat("A", 300<<10) + `"}`, code: "invalid", field: "body", msg: inTooBig},
 		}
 		inRun(t, e, azCustB, "POST", path, cases, func(t *testing.T) {
 			if got := count(t); got != n {
@@ -195,7 +195,7 @@ func TestInput(t *testing.T) {
 			{name: "username is a number", body: `{"username":1,"password":"x"}`, code: "invalid", field: "username",
 				bug: "untagged handler structs report a wrong type under the Go field name (\"Username\")"},
 			{name: "empty body", body: ``, code: "invalid", field: "body"},
-			{name: "oversized", body: `{"username":"` + strings.Repeat("a", 300<<10) + `"}`, code: "invalid", field: "body", msg: tooBigMsg},
+			{name: "inOversized", body: `{"username":"` + strings.Repeat("a", 300<<10) + `"}`, code: "invalid", field: "body", msg: inTooBig},
 		}, nil)
 		inRun(t, e, azAnon, "POST", "/api/customer/session", []inCase{
 			{name: "nothing", body: `{}`, code: "invalid", field: "email"},
@@ -217,7 +217,7 @@ func TestInput(t *testing.T) {
 	})
 
 	t.Run("patch bar", func(t *testing.T) {
-		before := mustJSON(t, e.bar(t, azBarX))
+		before := azJSON(t, e.bar(t, azBarX))
 		limits := func(k string, v int) map[string]any {
 			l := map[string]any{}
 			for name, n := range azLimits {
@@ -265,10 +265,10 @@ func TestInput(t *testing.T) {
 			{name: "valid change with a bad one", body: map[string]any{"open": false, "timezone": "Nowhere/City"}, code: "invalid", field: "timezone"},
 			{name: "empty body", body: ``, code: "invalid", field: "body"},
 			{name: "trailing data", body: `{"open":false} {"open":true}`, code: "invalid", field: "body"},
-			{name: "oversized", body: `{"name":"` + strings.Repeat("n", 300<<10) + `"}`, code: "invalid", field: "body", msg: tooBigMsg},
+			{name: "inOversized", body: `{"name":"` + strings.Repeat("n", 300<<10) + `"}`, code: "invalid", field: "body", msg: inTooBig},
 		}
 		inRun(t, e, azAdmin, "PATCH", "/api/events/"+azBarX, cases, func(t *testing.T) {
-			if after := mustJSON(t, e.bar(t, azBarX)); after != before {
+			if after := azJSON(t, e.bar(t, azBarX)); after != before {
 				t.Fatalf("bar changed:\nbefore %s\nafter  %s", before, after)
 			}
 		})
@@ -298,11 +298,11 @@ func TestInput(t *testing.T) {
 			{name: "id is a number", body: `{"id":7,"name":"X"}`, code: "invalid", field: "id"},
 			{name: "existing id", body: map[string]string{"id": azBarX, "name": "Again"}, status: 409, code: "exists"},
 			{name: "empty body", body: ``, code: "invalid", field: "body"},
-			{name: "oversized", body: `{"id":"big","name":"` + strings.Repeat("n", 300<<10) + `"}`, code: "invalid", field: "body", msg: tooBigMsg},
+			{name: "inOversized", body: `{"id":"big","name":"` + strings.Repeat("n", 300<<10) + `"}`, code: "invalid", field: "body", msg: inTooBig},
 		}
 		inRun(t, e, azAdmin, "POST", "/api/events", cases, func(t *testing.T) {
 			e.must(t, azAnon, 200, "GET", "/api/events", nil, &after)
-			if a, b := mustJSON(t, after), mustJSON(t, before); a != b {
+			if a, b := azJSON(t, after), azJSON(t, before); a != b {
 				t.Fatalf("bars changed:\nbefore %s\nafter  %s", b, a)
 			}
 		})
