@@ -6,7 +6,7 @@ import (
 	"testing"
 )
 
-// Bad input over HTTP: every malformed, mistyped, unknown, inOversized or
+// Bad input over HTTP: every malformed, mistyped, unknown, oversized or
 // invalid request body is a 400 naming the offending field, with an exact
 // error code, and changes nothing. It reuses the authz helpers (azEnv).
 
