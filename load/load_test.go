@@ -1,0 +1,199 @@
+package load
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"presso"
+)
+
+func TestPercentile(t *testing.T) {
+	var hundred []time.Duration
+	for i := 100; i >= 1; i-- { // unsorted on purpose: summarize sorts
+		hundred = append(hundred, time.Duration(i)*time.Millisecond)
+	}
+	d := summarize(hundred)
+	want := dist{N: 100, P50: 50 * time.Millisecond, P95: 95 * time.Millisecond, P99: 99 * time.Millisecond, Max: 100 * time.Millisecond}
+	if d != want {
+		t.Errorf("summarize(1..100ms) = %+v, want %+v", d, want)
+	}
+
+	ten := []time.Duration{7, 1, 9, 3, 5, 2, 10, 4, 8, 6}
+	for _, c := range []struct {
+		p    float64
+		want time.Duration
+	}{{0, 1}, {10, 1}, {11, 2}, {50, 5}, {51, 6}, {90, 9}, {95, 10}, {99, 10}, {100, 10}} {
+		d := summarize(ten)
+		sorted := []time.Duration{1, 2, 3, 4, 5, 6, 7, 8, 9, 10}
+		if got := percentile(sorted, c.p); got != c.want {
+			t.Errorf("percentile(1..10, %v) = %v, want %v", c.p, got, c.want)
+		}
+		if d.Max != 10 || d.N != 10 {
+			t.Errorf("summarize(1..10) = %+v", d)
+		}
+	}
+
+	if got := summarize(nil); got != (dist{}) {
+		t.Errorf("summarize(nil) = %+v, want zeros", got)
+	}
+	if got := summarize([]time.Duration{42}); got != (dist{N: 1, P50: 42, P95: 42, P99: 42, Max: 42}) {
+		t.Errorf("summarize(one) = %+v", got)
+	}
+}
+
+func TestSummaryCounts(t *testing.T) {
+	s := newStats()
+	s.add(func(c *counts) { c.customers, c.started, c.refused = 5, 4, 1 })
+	s.sentComplete("o_1", time.Unix(100, 0))
+	s.ended("o_1", presso.StateCompleted, time.Unix(100, 0).Add(7*time.Millisecond), true)
+	s.ended("o_2", presso.StateCancelled, time.Now(), true)
+	s.ended("o_3", presso.StateTimedOut, time.Now(), false)
+	s.add(func(c *counts) { c.unfinished++ })
+	s.fail(routeScan, &apiError{Status: 409, Code: "sold_out"})
+	s.fail(routeScan, &apiError{Status: 409, Code: "sold_out"})
+	s.fail(routeDrink, &apiError{Message: "connection refused"})
+
+	c, errs := s.snapshot()
+	if c.inFlight() != 0 || c.finished() != 3 || c.sseMissed != 1 {
+		t.Errorf("counts = %+v: in flight %d, finished %d", c, c.inFlight(), c.finished())
+	}
+	if errs["POST /api/events/{bar}/orders 409 sold_out"] != 2 || errs["PUT /api/orders/{id}/drink network"] != 1 {
+		t.Errorf("errors = %v", errs)
+	}
+	var b bytes.Buffer
+	s.writeSummary(&b, 2*time.Second)
+	out := strings.Join(strings.Fields(b.String()), " ")
+	for _, want := range []string{
+		"orders: started=4 completed=1 cancelled=1 timed_out=1 unfinished=1 refused=1 sign_in_failed=0 customers=5",
+		"throughput: 2.0 orders/s started, 1.5 orders/s finished",
+		"complete → customer sees ready 1 7.0ms 7.0ms 7.0ms 7.0ms",
+		"scan → menu 0 - - - -",
+		"errors: 3 2 POST /api/events/{bar}/orders 409 sold_out",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("summary lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+func TestFlags(t *testing.T) {
+	getenv := func(string) string { return "" }
+	o, err := parseFlags(nil, getenv, &bytes.Buffer{})
+	if err != nil {
+		t.Fatalf("defaults: %v", err)
+	}
+	if o.url != "http://127.0.0.1:8080" || len(o.bars) != 1 || o.bars[0] != "demo" || o.admin != "admin" || o.adminPassword != "admin" || o.db != "" {
+		t.Errorf("defaults = %+v", o)
+	}
+	o, err = parseFlags([]string{"--data", "/srv/presso", "--bars", "demo, other"}, getenv, &bytes.Buffer{})
+	if err != nil || o.db != "/srv/presso/presso.db" || len(o.bars) != 2 || o.bars[1] != "other" {
+		t.Errorf("--data, --bars: %+v, %v", o, err)
+	}
+	o, err = parseFlags([]string{"--demo"}, getenv, &bytes.Buffer{})
+	if err != nil || o.rate != 0.2 || o.think != 20*time.Second || o.chooseDelay != 5*time.Second || o.duration < 24*time.Hour {
+		t.Errorf("--demo: %+v, %v", o, err)
+	}
+	for _, ok := range []string{"http://localhost:8080", "http://LOCALHOST", "http://127.0.0.1:1", "http://127.1.2.3:8080/", "http://[::1]:8080", "https://localhost"} {
+		if _, err := parseFlags([]string{"--url", ok}, getenv, &bytes.Buffer{}); err != nil {
+			t.Errorf("--url %s: %v", ok, err)
+		}
+	}
+
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--url", "http://example.com"}, `refusing host "example.com"`},
+		{[]string{"--url", "http://10.0.0.1:8080"}, `refusing host "10.0.0.1"`},
+		{[]string{"--url", "http://192.168.1.20:8080"}, "only targets this machine"},
+		{[]string{"--url", "http://localhost.example.com"}, `refusing host "localhost.example.com"`},
+		{[]string{"--url", "http://0.0.0.0:8080"}, `refusing host "0.0.0.0"`},
+		{[]string{"--url", "http://[::]:8080"}, `refusing host "::"`},
+		{[]string{"--url", "http://127.0.0.1.nip.io"}, "refusing host"},
+		{[]string{"--url", "ftp://127.0.0.1"}, "give a base URL"},
+		{[]string{"--url", "127.0.0.1:8080"}, "give a base URL"},
+		{[]string{"--url", "http://127.0.0.1/api"}, "only scheme, host and port"},
+		{[]string{"--customers", "0"}, "--customers must be at least 1"},
+		{[]string{"--rate", "0"}, "--rate must be a positive"},
+		{[]string{"--rate", "-3"}, "--rate must be a positive"},
+		{[]string{"--rate", "NaN"}, "--rate must be a positive"},
+		{[]string{"--duration", "0s"}, "--duration must be positive"},
+		{[]string{"--barista-think", "-1s"}, "--barista-think must not be negative"},
+		{[]string{"--baristas", "-1"}, "--baristas must be 0-1000"},
+		{[]string{"--cancel-ratio", "1.5"}, "--cancel-ratio must be between 0 and 1"},
+		{[]string{"--never-choose", "-0.1"}, "--never-choose must be between 0 and 1"},
+		{[]string{"--drain", "-1s"}, "--drain must not be negative"},
+		{[]string{"--bars", ""}, "--bars: give at least one bar id"},
+		{[]string{"--bars", "demo,Bad Bar"}, `--bars: "Bad Bar" is not a bar id`},
+		{[]string{"--db", "x.db", "--data", "dir"}, "give --db or --data, not both"},
+		{[]string{"--admin", ""}, "--admin: give a staff username"},
+		{[]string{"--customers", "many"}, "invalid value"},
+		{[]string{"extra"}, `unexpected argument "extra"`},
+	} {
+		_, err := parseFlags(c.args, getenv, &bytes.Buffer{})
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("parseFlags(%q) = %v, want an error with %q", c.args, err, c.want)
+		}
+	}
+}
+
+// TestRunRefusesRemote checks that Run refuses a remote target before
+// sending anything.
+func TestRunRefusesRemote(t *testing.T) {
+	err := Run(context.Background(), []string{"--url", "http://203.0.113.7:8080"}, func(string) string { return "" }, &bytes.Buffer{})
+	if err == nil || !strings.Contains(err.Error(), "only targets this machine") {
+		t.Fatalf("Run(remote) = %v", err)
+	}
+}
+
+func TestEnding(t *testing.T) {
+	ev := func(typ string, detail any) message {
+		b, _ := json.Marshal(detail)
+		return message{Type: typ, Detail: b}
+	}
+	for _, c := range []struct {
+		m    message
+		want presso.State
+		ok   bool
+	}{
+		{ev(presso.OrderManagerOrderCompleted, map[string]any{"orderId": "o_1"}), presso.StateCompleted, true},
+		{ev(presso.OrderManagerOrderCancelled, map[string]any{"orderId": "o_1"}), presso.StateCancelled, true},
+		{ev(presso.OrderProcessorOrderTimeOut, map[string]any{"orderId": "o_1"}), presso.StateTimedOut, true},
+		{ev(presso.OrderManagerOrderCompleted, map[string]any{"orderId": "o_2"}), "", false},
+		{ev(presso.OrderManagerMakeOrder, map[string]any{"orderId": "o_1"}), "", false},
+		{ev("snapshot", map[string]any{"orders": []map[string]any{{"id": "o_1", "state": "queued"}}}), "", false},
+		{ev("snapshot", map[string]any{"orders": []map[string]any{{"id": "o_2", "state": "completed"}, {"id": "o_1", "state": "timed_out"}}}), presso.StateTimedOut, true},
+	} {
+		got, ok := ending(c.m, "o_1")
+		if got != c.want || ok != c.ok {
+			t.Errorf("ending(%s %s) = %q, %v; want %q, %v", c.m.Type, c.m.Detail, got, ok, c.want, c.ok)
+		}
+	}
+}
+
+func TestReadSSE(t *testing.T) {
+	var got []message
+	s := &stream{handle: func(m message) { got = append(got, m) }}
+	s.read(strings.NewReader("retry: 2000\n\nid: 7\ndata: {\"type\":\"snapshot\",\"detail\":{\"orders\":[]}}\n\n: ping\n\nid: 8\ndata: {\"type\":\"OrderManager.MakeOrder\",\n" +
+		"data: \"detail\":{\"orderId\":\"o_1\"}}\n\n"))
+	if len(got) != 2 || got[0].ID != "7" || got[0].Type != "snapshot" || got[1].ID != "8" || got[1].Type != presso.OrderManagerMakeOrder {
+		t.Fatalf("read = %+v", got)
+	}
+	if s.lastID != "8" {
+		t.Errorf("lastID = %q, want 8", s.lastID)
+	}
+}
+
+func TestRobotName(t *testing.T) {
+	if got := robotName("demo", 3); got != "robot-barista-3-demo" {
+		t.Errorf("robotName(demo, 3) = %q", got)
+	}
+	long := robotName("a-very-long-bar-id-of-thirty-two", 12)
+	if len(long) > 32 || !strings.HasPrefix(long, "robot-barista-12-") || long == robotName("a-very-long-bar-id-of-thirty-tw0", 12) {
+		t.Errorf("robotName(long) = %q", long)
+	}
+}
