@@ -57,12 +57,24 @@ func Defaults(b *presso.Bar) {
 	if b.Timeouts.BaristaSeconds == 0 {
 		b.Timeouts.BaristaSeconds = 900
 	}
-	for i := range b.Menu {
-		for j := range b.Menu[i].Modifiers {
-			g := &b.Menu[i].Modifiers[j]
+	fillMenuDefaults(b.Menu)
+}
+
+// fillMenuDefaults makes a modifier group's first option its default when
+// none is named.
+func fillMenuDefaults(menu []presso.MenuItem) {
+	for i := range menu {
+		for j := range menu[i].Modifiers {
+			g := &menu[i].Modifiers[j]
 			if g.Default == "" && len(g.Options) > 0 {
 				g.Default = g.Options[0].ID
 			}
+			if g.Options == nil {
+				g.Options = []presso.Option{}
+			}
+		}
+		if menu[i].Modifiers == nil {
+			menu[i].Modifiers = []presso.ModifierGroup{}
 		}
 	}
 }

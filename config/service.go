@@ -62,8 +62,22 @@ type Patch struct {
 	Timezone   *string            `json:"timezone"`
 	DailyReset *bool              `json:"dailyReset"`
 	Menu       *[]presso.MenuItem `json:"menu"`
-	Limits     *presso.Limits     `json:"limits"`
-	Timeouts   *presso.Timeouts   `json:"timeouts"`
+	Limits     *LimitsPatch       `json:"limits"`
+	Timeouts   *TimeoutsPatch     `json:"timeouts"`
+}
+
+// LimitsPatch changes some of a bar's limits and keeps the others.
+type LimitsPatch struct {
+	DrinksPerCode  *int `json:"drinksPerCode"`
+	WindowSeconds  *int `json:"windowSeconds"`
+	MaxQueue       *int `json:"maxQueue"`
+	MaxPerCustomer *int `json:"maxPerCustomer"`
+}
+
+// TimeoutsPatch changes one or both timeouts.
+type TimeoutsPatch struct {
+	CustomerSeconds *int `json:"customerSeconds"`
+	BaristaSeconds  *int `json:"baristaSeconds"`
 }
 
 // onlyOpen reports whether the patch changes nothing but the open flag,
@@ -90,16 +104,7 @@ func (s *Service) Update(ctx context.Context, who presso.Identity, id string, p 
 		default:
 			return presso.E(presso.KindForbidden, "forbidden", "only staff of this bar can change it")
 		}
-		set(&b.Name, p.Name)
-		set(&b.Open, p.Open)
-		set(&b.SignInMode, p.SignInMode)
-		set(&b.Timezone, p.Timezone)
-		set(&b.DailyReset, p.DailyReset)
-		set(&b.Menu, p.Menu)
-		set(&b.Limits, p.Limits)
-		set(&b.Timeouts, p.Timeouts)
-		Defaults(b)
-		if err := Validate(b); err != nil {
+		if err := p.Apply(b); err != nil {
 			return err
 		}
 		now := s.now()
@@ -114,6 +119,36 @@ func (s *Service) Update(ctx context.Context, who presso.Identity, id string, p 
 	}
 	s.notify()
 	return out, nil
+}
+
+// Apply changes b as the patch says and checks the result, naming the
+// first bad field. Settings the patch leaves out keep their values; an
+// explicit zero is a bad value, not a request for the default.
+func (p Patch) Apply(b *presso.Bar) error {
+	if p.Timezone != nil && *p.Timezone == "" {
+		return presso.Invalid("timezone", "timezone must be an IANA time zone such as Europe/Lisbon")
+	}
+	set(&b.Name, p.Name)
+	set(&b.Open, p.Open)
+	set(&b.SignInMode, p.SignInMode)
+	set(&b.Timezone, p.Timezone)
+	set(&b.DailyReset, p.DailyReset)
+	set(&b.Menu, p.Menu)
+	if l := p.Limits; l != nil {
+		set(&b.Limits.DrinksPerCode, l.DrinksPerCode)
+		set(&b.Limits.WindowSeconds, l.WindowSeconds)
+		set(&b.Limits.MaxQueue, l.MaxQueue)
+		set(&b.Limits.MaxPerCustomer, l.MaxPerCustomer)
+	}
+	if t := p.Timeouts; t != nil {
+		set(&b.Timeouts.CustomerSeconds, t.CustomerSeconds)
+		set(&b.Timeouts.BaristaSeconds, t.BaristaSeconds)
+	}
+	if b.Menu == nil {
+		b.Menu = []presso.MenuItem{}
+	}
+	fillMenuDefaults(b.Menu)
+	return Validate(b)
 }
 
 func set[T any](dst *T, src *T) {

@@ -87,7 +87,10 @@ func (s *Server) startSession(w http.ResponseWriter, sess auth.Session) error {
 }
 
 func (s *Server) staffSignIn(w http.ResponseWriter, r *http.Request) error {
-	var in struct{ Username, Password string }
+	var in struct {
+		Username string `json:"username"`
+		Password string `json:"password"`
+	}
 	if err := decode(w, r, &in); err != nil {
 		return err
 	}
@@ -104,8 +107,10 @@ func (s *Server) createStaff(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	var in struct {
-		Username, Password, Role string
-		EventID                  string `json:"eventId"`
+		Username string `json:"username"`
+		Password string `json:"password"`
+		Role     string `json:"role"`
+		EventID  string `json:"eventId"`
 	}
 	if err := decode(w, r, &in); err != nil {
 		return err
@@ -118,7 +123,9 @@ func (s *Server) createStaff(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) requestCode(w http.ResponseWriter, r *http.Request) error {
-	var in struct{ Email string }
+	var in struct {
+		Email string `json:"email"`
+	}
 	if err := decode(w, r, &in); err != nil {
 		return err
 	}
@@ -135,8 +142,10 @@ func (s *Server) requestCode(w http.ResponseWriter, r *http.Request) error {
 
 func (s *Server) customerSignIn(w http.ResponseWriter, r *http.Request) error {
 	var in struct {
-		Email, Code, Name string
-		EventID           string `json:"eventId"`
+		Email   string `json:"email"`
+		Code    string `json:"code"`
+		Name    string `json:"name"`
+		EventID string `json:"eventId"`
 	}
 	if err := decode(w, r, &in); err != nil {
 		return err
@@ -301,7 +310,9 @@ func (s *Server) startOrder(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	var in struct{ Code string }
+	var in struct {
+		Code string `json:"code"`
+	}
 	if err := decode(w, r, &in); err != nil {
 		return err
 	}

@@ -162,33 +162,48 @@ func DecodeJSON(body io.Reader, v any) error {
 			if field == "" {
 				field = "body"
 			}
-			return presso.Invalid(field, "%s must be a %s, not a JSON %s", field, jsonType(typ.Type.Kind().String()), typ.Value)
+			return presso.Invalid(field, "%s must be %s, not a JSON %s", field, jsonType(typ.Type.Kind().String()), typ.Value)
 		case strings.HasPrefix(err.Error(), "json: unknown field "):
 			f := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
+			if f == "" {
+				return presso.Invalid("body", "unknown field \"\"")
+			}
 			return presso.Invalid(f, "unknown field %q", f)
 		case errors.Is(err, io.ErrUnexpectedEOF):
 			return presso.Invalid("body", "the request body is truncated JSON")
 		}
 		return presso.Invalid("body", "the request body could not be read: %v", err)
 	}
-	if dec.More() {
+	// More() is false before a stray ']' or '}', so read on instead: only
+	// the end of the body is acceptable after the object.
+	var tooBig *http.MaxBytesError
+	switch _, err := dec.Token(); {
+	case errors.Is(err, io.EOF):
+	case errors.As(err, &tooBig):
+		return presso.Invalid("body", "the request body is larger than %d bytes", tooBig.Limit)
+	default:
 		return presso.Invalid("body", "the request body has data after the JSON object")
 	}
 	return nil
 }
 
+// jsonType names, for a client, the JSON a Go kind wants.
 func jsonType(kind string) string {
 	switch kind {
-	case "int", "int64", "int32", "uint", "uint64", "float64":
-		return "number"
+	case "int", "int64", "int32", "uint", "uint64":
+		return "a whole number"
+	case "float64":
+		return "a number"
 	case "bool":
-		return "boolean"
+		return "true or false"
 	case "slice":
-		return "list"
+		return "a list"
 	case "map", "struct":
-		return "object"
+		return "an object"
+	case "string":
+		return "a string"
 	}
-	return kind
+	return "a " + kind
 }
 
 // clientIP is the peer address, for rate limits. Behind a proxy every
