@@ -67,9 +67,13 @@ func TestPatchApply(t *testing.T) {
 		check     func(*presso.Bar) bool
 	}{
 		{"one limit keeps the others", config.Patch{Limits: &config.LimitsPatch{MaxQueue: ptr(50)}}, "<nil>",
-			func(b *presso.Bar) bool { return b.Limits == presso.Limits{DrinksPerCode: 10, WindowSeconds: 300, MaxQueue: 50, MaxPerCustomer: 1} }},
+			func(b *presso.Bar) bool {
+				return b.Limits == presso.Limits{DrinksPerCode: 10, WindowSeconds: 300, MaxQueue: 50, MaxPerCustomer: 1}
+			}},
 		{"one timeout keeps the other", config.Patch{Timeouts: &config.TimeoutsPatch{CustomerSeconds: ptr(60)}}, "<nil>",
-			func(b *presso.Bar) bool { return b.Timeouts == presso.Timeouts{CustomerSeconds: 60, BaristaSeconds: 900} }},
+			func(b *presso.Bar) bool {
+				return b.Timeouts == presso.Timeouts{CustomerSeconds: 60, BaristaSeconds: 900}
+			}},
 		{"explicit zero is refused", config.Patch{Limits: &config.LimitsPatch{MaxQueue: ptr(0)}}, "limits.maxQueue", nil},
 		{"empty time zone is refused", config.Patch{Timezone: str("")}, "timezone", nil},
 		{"unknown time zone", config.Patch{Timezone: str("Mars/Olympus")}, "timezone", nil},
