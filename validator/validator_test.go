@@ -1,0 +1,50 @@
+package validator_test
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"presso/config"
+	"presso/validator"
+)
+
+func TestWindow(t *testing.T) {
+	bar := config.DemoBar()
+	cases := []struct {
+		at, start, end string
+	}{
+		{"2026-11-25T10:00:00Z", "2026-11-25T10:00:00Z", "2026-11-25T10:05:00Z"},
+		{"2026-11-25T10:04:59.999Z", "2026-11-25T10:00:00Z", "2026-11-25T10:05:00Z"},
+		{"2026-11-25T10:05:00Z", "2026-11-25T10:05:00Z", "2026-11-25T10:10:00Z"},
+	}
+	for _, c := range cases {
+		at, _ := time.Parse(time.RFC3339Nano, c.at)
+		start, end := validator.Window(bar, at)
+		if got := start.UTC().Format(time.RFC3339); got != c.start {
+			t.Errorf("Window(%s) start = %s, want %s", c.at, got, c.start)
+		}
+		if got := end.UTC().Format(time.RFC3339); got != c.end {
+			t.Errorf("Window(%s) end = %s, want %s", c.at, got, c.end)
+		}
+	}
+}
+
+func TestSVG(t *testing.T) {
+	svg, err := validator.SVG("http://localhost:8080/order/demo?code=ABCDEFGHIJKLMNOP")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := string(svg)
+	if !strings.HasPrefix(s, `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 `) || !strings.HasSuffix(s, `"/></svg>`) ||
+		!strings.Contains(s, `aria-label="QR code to order a drink"`) || strings.Count(s, "h1v1h-1z") < 200 {
+		t.Fatalf("SVG = %.200s…", s)
+	}
+}
+
+func TestOrderURL(t *testing.T) {
+	v := validator.New(nil, time.Now, "https://coffee.example.com")
+	if got, want := v.OrderURL("demo", "a+b/c"), "https://coffee.example.com/order/demo?code=a%2Bb%2Fc"; got != want {
+		t.Fatalf("OrderURL = %s, want %s", got, want)
+	}
+}
