@@ -4,6 +4,7 @@
 #   eval "$(.ci/postgres.sh start)"   # prints export lines for the shell
 #   go test ./store/...
 #   .ci/postgres.sh stop
+#   .ci/postgres.sh restart           # restart the running server in place
 #
 # start prints:
 #   export PRESSO_TEST_POSTGRES_URL=postgres://postgres@127.0.0.1:PORT/postgres?sslmode=disable
@@ -154,11 +155,22 @@ stop() {
 	rm -rf "$base"
 }
 
+# restart stops and starts the running server on the same port, as an
+# operator's restart would; the crash tests use it under load.
+restart() {
+	if [[ -n ${PRESSO_PG_DATA:-} ]]; then
+		data=$PRESSO_PG_DATA
+	fi
+	bin=$(bindir) || die "PostgreSQL server binaries missing"
+	as "$bin/pg_ctl" restart -D "$data" -m fast -w -t 30 -s >/dev/null 2>&1 || die "pg_ctl restart failed: $(tail -n 5 "$log")"
+}
+
 case ${1:-} in
 start) start ;;
 stop) stop ;;
+restart) restart ;;
 *)
-	echo "usage: $0 start|stop" >&2
+	echo "usage: $0 start|stop|restart" >&2
 	exit 2
 	;;
 esac

@@ -1,0 +1,197 @@
+package main
+
+import (
+	"context"
+	"io"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"presso/load"
+	"presso/store"
+)
+
+// The crash tests run presso as real processes on loopback and kill them
+// with SIGKILL, which no in-process test can do.
+
+var build struct {
+	once sync.Once
+	bin  string
+	err  error
+	out  []byte
+}
+
+// prebuilt builds the presso binary once per test run.
+func prebuilt(t *testing.T) string {
+	t.Helper()
+	build.once.Do(func() {
+		dir, err := os.MkdirTemp("", "presso-bin")
+		if err != nil {
+			build.err = err
+			return
+		}
+		build.bin = filepath.Join(dir, "presso")
+		build.out, build.err = exec.Command("go", "build", "-o", build.bin, ".").CombinedOutput()
+	})
+	if build.err != nil {
+		t.Fatalf("go build: %v\n%s", build.err, build.out)
+	}
+	return build.bin
+}
+
+// proc is one presso process.
+type proc struct {
+	cmd  *exec.Cmd
+	out  *syncBuffer
+	URL  string
+	done chan struct{}
+}
+
+// startProc starts presso with args and waits until it listens.
+func startProc(t *testing.T, bin string, args ...string) *proc {
+	t.Helper()
+	p := &proc{out: &syncBuffer{}, done: make(chan struct{})}
+	p.cmd = exec.Command(bin, args...)
+	p.cmd.Stdout, p.cmd.Stderr = p.out, p.out
+	if err := p.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { p.cmd.Wait(); close(p.done) }()
+	t.Cleanup(func() { p.kill() })
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		if m := listening.FindStringSubmatch(p.out.String()); m != nil {
+			p.URL = "http://" + m[1]
+			return p
+		}
+		select {
+		case <-p.done:
+			t.Fatalf("presso exited early:\n%s", p.out.String())
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("presso did not start:\n%s", p.out.String())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// kill ends the process with SIGKILL: no shutdown, no flush.
+func (p *proc) kill() {
+	p.cmd.Process.Signal(syscall.SIGKILL)
+	<-p.done
+}
+
+// stop ends the process with SIGTERM, as systemd would.
+func (p *proc) stop(t *testing.T) {
+	p.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-p.done:
+	case <-time.After(30 * time.Second):
+		t.Errorf("presso did not stop on SIGTERM")
+		p.kill()
+	}
+}
+
+func (p *proc) client(t *testing.T) *client {
+	return (&server{URL: p.URL}).client(t)
+}
+
+// crashLoad runs "presso load" in this process against url until it ends by
+// itself; its output goes to w.
+func crashLoad(ctx context.Context, w io.Writer, url string, extra ...string) error {
+	args := append([]string{"--url", url, "--barista-think", "50ms", "--baristas", "3", "--cancel-ratio", "0.2",
+		"--never-choose", "0.1", "--drain", "1s"}, extra...)
+	return load.Run(ctx, args, func(string) string { return "" }, w)
+}
+
+// checkInvariants runs the load command's invariant check on dsn.
+func checkInvariants(t *testing.T, dsn string) load.Report {
+	t.Helper()
+	r, err := load.Check(context.Background(), dsn)
+	if err != nil {
+		t.Fatalf("invariant check: %v", err)
+	}
+	if !r.OK() {
+		for _, v := range r.Violations {
+			t.Errorf("invariant violated: %+v", v)
+		}
+	}
+	return r
+}
+
+// TestCrashEmbedded kills an embedded presso with SIGKILL at random points
+// during load, ten times, restarting it each time on the same data. After
+// a last start every order has ended, the invariants hold, and every event
+// is on the stream exactly once.
+func TestCrashEmbedded(t *testing.T) {
+	if testing.Short() {
+		t.Skip("crash test")
+	}
+	bin := prebuilt(t)
+	data, addr, natsAddr := t.TempDir(), freeAddr(t), freeAddr(t)
+	args := []string{"--dev", "--addr", addr, "--data", data, "--sweep-interval", "100ms", "--log-level", "warn", "--nats-listen", natsAddr}
+	p := startProc(t, bin, args...)
+	admin := p.client(t)
+	admin.must(200, "POST", "/api/staff/session", map[string]string{"username": "admin", "password": "admin"}, nil)
+	admin.must(200, "PATCH", "/api/events/demo", map[string]any{"timeouts": map[string]int{"customerSeconds": 1, "baristaSeconds": 2}}, nil)
+
+	var log syncBuffer
+	for round := range 10 {
+		if round > 0 {
+			p = startProc(t, bin, args...)
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		loaded := make(chan error, 1)
+		go func() {
+			loaded <- crashLoad(ctx, &log, p.URL, "--setup", "--customers", "400", "--rate", "40", "--duration", "2s")
+		}()
+		time.Sleep(time.Duration(300+rand.IntN(1200)) * time.Millisecond)
+		p.kill()
+		cancel()
+		<-loaded
+	}
+
+	p = startProc(t, bin, args...)
+	time.Sleep(3 * time.Second) // every wait of an order cut short by a crash runs out
+	dsn := filepath.Join(data, "presso.db")
+	r := checkInvariants(t, dsn)
+	if r.Orders < 50 {
+		t.Fatalf("only %d orders over 10 rounds: the load did not run\n%s", r.Orders, log.String())
+	}
+	for state, n := range r.States {
+		if state != "completed" && state != "cancelled" && state != "timed_out" && n > 0 {
+			t.Errorf("%d orders still %s after every deadline passed", n, state)
+		}
+	}
+
+	db, err := store.Open(context.Background(), dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	x, err := db.ExportBar(context.Background(), "demo", time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := streamIDs(t, natsAddr)
+	for _, e := range x.Events {
+		if seen[e.ID] != 1 {
+			t.Errorf("event %s (%s) is on the stream %d times, want once", e.ID, e.DetailType, seen[e.ID])
+		}
+	}
+	if len(seen) != len(x.Events) {
+		t.Errorf("stream holds %d events, the outbox %d", len(seen), len(x.Events))
+	}
+	p.stop(t)
+	t.Logf("10 crashes: %d orders %v, %d events each on the stream once", r.Orders, r.States, len(x.Events))
+	if strings.Contains(p.out.String(), "panic") {
+		t.Errorf("presso panicked:\n%s", p.out.String())
+	}
+}
