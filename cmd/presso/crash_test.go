@@ -195,3 +195,181 @@ func TestCrashEmbedded(t *testing.T) {
 		t.Errorf("presso panicked:\n%s", p.out.String())
 	}
 }
+
+// TestCrashReplica runs three replicas on PostgreSQL and NATS and kills one
+// with SIGKILL while customers are ordering through it. The survivors
+// finish its orders: their baristas complete the chosen ones and their
+// sweepers fire the deadlines of the rest within 2 s of due.
+func TestCrashReplica(t *testing.T) {
+	if testing.Short() {
+		t.Skip("crash test")
+	}
+	dsn := freshPostgres(t, postgresServer(t))
+	natsURL := startNATS(t)
+	bin := prebuilt(t)
+	var r [3]*proc
+	for i := range r {
+		r[i] = startProc(t, bin, "--dev", "--addr", "127.0.0.1:0", "--data", t.TempDir(), "--db", dsn, "--nats", natsURL,
+			"--sweep-interval", "200ms", "--log-level", "warn")
+	}
+	admin := r[0].client(t)
+	admin.must(200, "POST", "/api/staff/session", map[string]string{"username": "admin", "password": "admin"}, nil)
+	const customerWait, baristaWait = 2 * time.Second, 3 * time.Second
+	admin.must(200, "PATCH", "/api/events/demo", map[string]any{"timeouts": map[string]int{"customerSeconds": 2, "baristaSeconds": 3},
+		"limits": map[string]int{"drinksPerCode": 10000, "windowSeconds": 3600, "maxQueue": 10000, "maxPerCustomer": 1000}}, nil)
+
+	// Load with robot baristas through replica 1.
+	var log syncBuffer
+	loaded := make(chan error, 1)
+	go func() {
+		loaded <- crashLoad(context.Background(), &log, r[0].URL, "--customers", "200", "--rate", "40", "--duration", "4s", "--barista-think", "100ms")
+	}()
+	// Customers of replica 3: half choose a drink, half never do.
+	var q struct{ Code string }
+	admin.must(200, "GET", "/api/events/demo/qr", nil, &q)
+	var viaDead []apiOrder
+	for i := range 10 {
+		c := r[2].client(t)
+		c.must(200, "POST", "/api/customer/session", map[string]string{"eventId": "demo", "name": "via-r3"}, nil)
+		var o apiOrder
+		c.must(201, "POST", "/api/events/demo/orders", map[string]string{"code": q.Code}, &o)
+		if i%2 == 0 {
+			c.must(200, "PUT", "/api/orders/"+o.ID+"/drink", map[string]any{"drink": "americano"}, &o)
+		}
+		viaDead = append(viaDead, o)
+	}
+	time.Sleep(500 * time.Millisecond)
+	r[2].kill()
+	if err := <-loaded; err != nil {
+		t.Fatalf("load: %v\n%s", err, log.String())
+	}
+	time.Sleep(baristaWait + time.Second)
+
+	late := time.Duration(0)
+	for _, o := range viaDead {
+		var got apiOrder
+		admin.must(200, "GET", "/api/orders/"+o.ID, nil, &got)
+		var h struct {
+			Transitions []struct {
+				At      time.Time
+				Trigger string
+			}
+		}
+		admin.must(200, "GET", "/api/orders/"+o.ID+"/history", nil, &h)
+		switch got.State {
+		case "completed", "cancelled":
+		case "timed_out":
+			var from time.Time
+			wait := customerWait
+			for _, tr := range h.Transitions {
+				switch tr.Trigger {
+				case "redeem":
+					from = tr.At
+				case "submit":
+					from, wait = tr.At, baristaWait
+				case "timeout":
+					// History times are kept to the millisecond.
+					if d := tr.At.Sub(from.Add(wait)); d > late {
+						late = d
+					}
+				}
+			}
+		default:
+			t.Errorf("order %s made via the dead replica is still %s", o.ID, got.State)
+		}
+	}
+	if late > 2*time.Second {
+		t.Errorf("a deadline of the dead replica's orders fired %v late, want within 2 s", late)
+	}
+	rep := checkInvariants(t, dsn)
+	t.Logf("replica 3 killed: %d orders %v; its deadlines fired at most %v late", rep.Orders, rep.States, late)
+}
+
+// TestPostgresRestart restarts PostgreSQL under load: requests caught by
+// the restart fail cleanly with 503, the replicas reconnect by themselves,
+// and nothing is lost.
+func TestPostgresRestart(t *testing.T) {
+	if testing.Short() {
+		t.Skip("crash test")
+	}
+	server := postgresServer(t)
+	if os.Getenv("PRESSO_PG_DATA") == "" {
+		if requireAll() {
+			t.Fatal("PRESSO_PG_DATA is not set: start PostgreSQL with .ci/postgres.sh so the test can restart it")
+		}
+		t.Skip("PRESSO_PG_DATA is not set: this test restarts a server started by .ci/postgres.sh")
+	}
+	dsn := freshPostgres(t, server)
+	natsURL := startNATS(t)
+	bin := prebuilt(t)
+	var r [2]*proc
+	for i := range r {
+		r[i] = startProc(t, bin, "--dev", "--addr", "127.0.0.1:0", "--data", t.TempDir(), "--db", dsn, "--nats", natsURL,
+			"--sweep-interval", "200ms", "--log-level", "warn")
+	}
+	admin := r[0].client(t)
+	admin.must(200, "POST", "/api/staff/session", map[string]string{"username": "admin", "password": "admin"}, nil)
+	admin.must(200, "PATCH", "/api/events/demo", map[string]any{"timeouts": map[string]int{"customerSeconds": 2, "baristaSeconds": 3}}, nil)
+
+	// Robots through replica 1; through replica 2, customers whose every
+	// answer is recorded.
+	var log syncBuffer
+	loaded := make(chan error, 1)
+	go func() {
+		loaded <- crashLoad(context.Background(), &log, r[0].URL, "--setup", "--customers", "300", "--rate", "40", "--duration", "4s")
+	}()
+	ctx, stop := context.WithCancel(context.Background())
+	statuses := map[int]int{}
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for ctx.Err() == nil {
+			c := r[1].client(t)
+			st := c.do("POST", "/api/customer/session", map[string]string{"eventId": "demo", "name": "direct"}, nil)
+			if st == 200 {
+				var q struct{ Code string }
+				if st = admin.do("GET", "/api/events/demo/qr", nil, &q); st == 200 {
+					var o apiOrder
+					if st = c.do("POST", "/api/events/demo/orders", map[string]string{"code": q.Code}, &o); st == 201 {
+						st = c.do("PUT", "/api/orders/"+o.ID+"/drink", map[string]any{"drink": "americano"}, nil)
+					}
+				}
+			}
+			mu.Lock()
+			statuses[st]++
+			mu.Unlock()
+			time.Sleep(20 * time.Millisecond)
+		}
+	}()
+	time.Sleep(1500 * time.Millisecond)
+	restart := exec.Command("bash", "../../.ci/postgres.sh", "restart")
+	if out, err := restart.CombinedOutput(); err != nil {
+		t.Fatalf("restart postgres: %v\n%s", err, out)
+	}
+	if err := <-loaded; err != nil {
+		t.Fatalf("load: %v\n%s", err, log.String())
+	}
+	stop()
+	wg.Wait()
+	eventually(t, 10*time.Second, "both replicas ready again", func() bool {
+		for _, p := range r {
+			if p.client(t).do("GET", "/readyz", nil, nil) != 200 {
+				return false
+			}
+		}
+		return true
+	})
+	for st, n := range statuses {
+		if st != 200 && st != 201 && st != 503 {
+			t.Errorf("%d requests answered %d during the restart; want only successes and 503", n, st)
+		}
+	}
+	if statuses[200]+statuses[201] == 0 {
+		t.Fatalf("no request succeeded: %v", statuses)
+	}
+	time.Sleep(4 * time.Second) // orders cut short by the restart run out their waits
+	rep := checkInvariants(t, dsn)
+	t.Logf("PostgreSQL restarted under load: %d orders %v; direct requests answered %v", rep.Orders, rep.States, statuses)
+}
