@@ -21,14 +21,14 @@ import (
 	"presso/validator"
 )
 
-// TestCheckSQLite and TestCheckPostgres run the invariant check on a
+// TestLoadCheckSQLite and TestLoadCheckPostgres run the invariant check on a
 // database that real orders went through, then on the same database with
 // planted faults, on both engines.
-func TestCheckSQLite(t *testing.T) {
+func TestLoadCheckSQLite(t *testing.T) {
 	checkScenario(t, filepath.Join(t.TempDir(), "presso.db"))
 }
 
-func TestCheckPostgres(t *testing.T) {
+func TestLoadCheckPostgres(t *testing.T) {
 	server := os.Getenv("PRESSO_TEST_POSTGRES_URL")
 	if server == "" {
 		if os.Getenv("PRESSO_REQUIRE_ALL") == "1" {
@@ -55,7 +55,7 @@ func TestCheckPostgres(t *testing.T) {
 	checkScenario(t, u.String())
 }
 
-func TestCheckMissingFile(t *testing.T) {
+func TestLoadCheckMissingFile(t *testing.T) {
 	_, err := Check(t.Context(), filepath.Join(t.TempDir(), "nope", "presso.db"))
 	if err == nil || !strings.Contains(err.Error(), "no database at") {
 		t.Fatalf("Check(missing) = %v, want no database", err)

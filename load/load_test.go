@@ -11,7 +11,7 @@ import (
 	"presso"
 )
 
-func TestPercentile(t *testing.T) {
+func TestLoadPercentile(t *testing.T) {
 	var hundred []time.Duration
 	for i := 100; i >= 1; i-- { // unsorted on purpose: summarize sorts
 		hundred = append(hundred, time.Duration(i)*time.Millisecond)
@@ -45,7 +45,7 @@ func TestPercentile(t *testing.T) {
 	}
 }
 
-func TestSummaryCounts(t *testing.T) {
+func TestLoadSummaryCounts(t *testing.T) {
 	s := newStats()
 	s.add(func(c *counts) { c.customers, c.started, c.refused = 5, 4, 1 })
 	s.sentComplete("o_1", time.Unix(100, 0))
@@ -65,11 +65,11 @@ func TestSummaryCounts(t *testing.T) {
 		t.Errorf("errors = %v", errs)
 	}
 	var b bytes.Buffer
-	s.writeSummary(&b, 2*time.Second)
+	s.writeSummary(&b, time.Second, 2*time.Second)
 	out := strings.Join(strings.Fields(b.String()), " ")
 	for _, want := range []string{
 		"orders: started=4 completed=1 cancelled=1 timed_out=1 unfinished=1 refused=1 sign_in_failed=0 customers=5",
-		"throughput: 2.0 orders/s started, 1.5 orders/s finished",
+		"throughput: 4.0 orders/s started over 1.0s of arrivals, 1.5 orders/s finished over 2.0s",
 		"complete → customer sees ready 1 7.0ms 7.0ms 7.0ms 7.0ms",
 		"scan → menu 0 - - - -",
 		"errors: 3 2 POST /api/events/{bar}/orders 409 sold_out",
@@ -80,7 +80,7 @@ func TestSummaryCounts(t *testing.T) {
 	}
 }
 
-func TestFlags(t *testing.T) {
+func TestLoadFlags(t *testing.T) {
 	getenv := func(string) string { return "" }
 	o, err := parseFlags(nil, getenv, &bytes.Buffer{})
 	if err != nil {
@@ -141,16 +141,16 @@ func TestFlags(t *testing.T) {
 	}
 }
 
-// TestRunRefusesRemote checks that Run refuses a remote target before
+// TestLoadRunRefusesRemote checks that Run refuses a remote target before
 // sending anything.
-func TestRunRefusesRemote(t *testing.T) {
+func TestLoadRunRefusesRemote(t *testing.T) {
 	err := Run(context.Background(), []string{"--url", "http://203.0.113.7:8080"}, func(string) string { return "" }, &bytes.Buffer{})
 	if err == nil || !strings.Contains(err.Error(), "only targets this machine") {
 		t.Fatalf("Run(remote) = %v", err)
 	}
 }
 
-func TestEnding(t *testing.T) {
+func TestLoadEnding(t *testing.T) {
 	ev := func(typ string, detail any) message {
 		b, _ := json.Marshal(detail)
 		return message{Type: typ, Detail: b}
@@ -175,7 +175,7 @@ func TestEnding(t *testing.T) {
 	}
 }
 
-func TestReadSSE(t *testing.T) {
+func TestLoadReadSSE(t *testing.T) {
 	var got []message
 	s := &stream{handle: func(m message) { got = append(got, m) }}
 	s.read(strings.NewReader("retry: 2000\n\nid: 7\ndata: {\"type\":\"snapshot\",\"detail\":{\"orders\":[]}}\n\n: ping\n\nid: 8\ndata: {\"type\":\"OrderManager.MakeOrder\",\n" +
@@ -188,7 +188,7 @@ func TestReadSSE(t *testing.T) {
 	}
 }
 
-func TestRobotName(t *testing.T) {
+func TestLoadRobotName(t *testing.T) {
 	if got := robotName("demo", 3); got != "robot-barista-3-demo" {
 		t.Errorf("robotName(demo, 3) = %q", got)
 	}

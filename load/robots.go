@@ -84,6 +84,7 @@ func (r *runner) run(ctx context.Context) error {
 	defer stopCustomers()
 	var customers sync.WaitGroup
 	r.arrive(ctx, cctx, &customers)
+	arrivals := time.Since(r.started)
 	drain := r.drainLimit()
 	c, _ := r.stats.snapshot()
 	if ctx.Err() == nil {
@@ -97,7 +98,7 @@ func (r *runner) run(ctx context.Context) error {
 	stopProgress()
 	<-progressDone
 
-	r.stats.writeSummary(r.out, time.Since(r.started))
+	r.stats.writeSummary(r.out, arrivals, time.Since(r.started))
 	if r.o.db == "" {
 		return nil
 	}

