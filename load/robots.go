@@ -492,13 +492,15 @@ func (r *runner) newBarista(ctx context.Context, bar string, n int) (*barista, e
 	err := b.c.call(ctx, "POST", "/api/staff/session", creds, &me)
 	if status(err) == http.StatusUnauthorized {
 		err = r.admin.call(ctx, "POST", "/api/staff", map[string]string{"username": name, "password": robotPassword, "role": presso.RoleBarista, "eventId": bar}, nil)
-		if status(err) == http.StatusConflict {
-			return nil, fmt.Errorf("robot barista %s exists with another password: remove it or use another server", name)
-		}
-		if err != nil {
+		if err != nil && status(err) != http.StatusConflict {
 			return nil, fmt.Errorf("create robot barista %s (needs an admin): %w", name, err)
 		}
+		// A conflict may be another load run creating the same robot at the
+		// same moment; only a failed sign-in after it is a real clash.
 		err = b.c.call(ctx, "POST", "/api/staff/session", creds, &me)
+		if status(err) == http.StatusUnauthorized {
+			return nil, fmt.Errorf("robot barista %s exists with another password: remove it or use another server", name)
+		}
 	}
 	if err != nil {
 		return nil, fmt.Errorf("sign in robot barista %s: %w", name, err)
