@@ -36,7 +36,10 @@ type Config struct {
 	// republishes within it is deduplicated. Default 2 h.
 	Duplicates time.Duration
 	MaxAge     time.Duration // how long the stream keeps events; default 7 days
-	Log        *slog.Logger
+	// StartTimeout bounds how long Open waits for a cluster to be able to
+	// create the stream; default 60 s.
+	StartTimeout time.Duration
+	Log          *slog.Logger
 }
 
 // Bus is a connection to the stream.
@@ -61,6 +64,9 @@ func Open(ctx context.Context, cfg Config) (*Bus, error) {
 	}
 	if cfg.MaxAge == 0 {
 		cfg.MaxAge = 7 * 24 * time.Hour
+	}
+	if cfg.StartTimeout == 0 {
+		cfg.StartTimeout = 60 * time.Second
 	}
 	b := &Bus{name: cfg.Stream}
 	opts := []nats.Option{nats.Name("presso"), nats.MaxReconnects(-1), nats.ReconnectWait(250 * time.Millisecond)}
@@ -99,15 +105,29 @@ func Open(ctx context.Context, cfg Config) (*Bus, error) {
 		b.Close()
 		return nil, fmt.Errorf("jetstream: %w", err)
 	}
-	b.stream, err = b.js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
+	// A cluster that is still electing its leaders answers with timeouts for
+	// a while; keep asking rather than fail the whole start.
+	sc := jetstream.StreamConfig{
 		Name: cfg.Stream, Subjects: []string{"presso.>"}, Storage: jetstream.FileStorage,
 		Replicas: cfg.Replicas, MaxAge: cfg.MaxAge, Duplicates: cfg.Duplicates,
-	})
-	if err != nil {
-		b.Close()
-		return nil, fmt.Errorf("create stream %s: %w", cfg.Stream, err)
 	}
-	return b, nil
+	give := time.Now().Add(cfg.StartTimeout)
+	for wait := 250 * time.Millisecond; ; wait = min(2*wait, 2*time.Second) {
+		if b.stream, err = b.js.CreateOrUpdateStream(ctx, sc); err == nil {
+			return b, nil
+		}
+		if ctx.Err() != nil || time.Now().Add(wait).After(give) {
+			b.Close()
+			return nil, fmt.Errorf("create stream %s: %w", cfg.Stream, err)
+		}
+		if cfg.Log != nil {
+			cfg.Log.Warn("waiting for JetStream", "stream", cfg.Stream, "err", err)
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(wait):
+		}
+	}
 }
 
 // Close drains the connection and stops an embedded server.

@@ -33,7 +33,8 @@ import (
 
 // options are the command's settings.
 type options struct {
-	url           string
+	url           string   // the first of urls: set-up and the admin go here
+	urls          []string // robots are spread over these, one replica each
 	bars          []string
 	customers     int
 	rate          float64
@@ -66,7 +67,7 @@ func parseFlags(args []string, getenv func(string) string, out io.Writer) (optio
 	if password == "" {
 		password = "admin"
 	}
-	fs.StringVar(&o.url, "url", "http://127.0.0.1:8080", "base URL of the server; must be loopback (127.0.0.0/8, ::1, localhost)")
+	fs.StringVar(&o.url, "url", "http://127.0.0.1:8080", "base URL of the server, or comma-separated URLs of replicas to spread the robots over; loopback only (127.0.0.0/8, ::1, localhost)")
 	fs.StringVar(&bars, "bars", "demo", "comma-separated bar ids")
 	fs.IntVar(&o.customers, "customers", 100, "robot customers in all")
 	fs.Float64Var(&o.rate, "rate", 10, "customer arrivals per second")
@@ -106,6 +107,14 @@ func parseFlags(args []string, getenv func(string) string, out io.Writer) (optio
 		}
 		o.chooseDelay = 5 * time.Second
 	}
+	for _, u := range strings.Split(o.url, ",") {
+		if u = strings.TrimSpace(u); u != "" {
+			o.urls = append(o.urls, strings.TrimRight(u, "/"))
+		}
+	}
+	if len(o.urls) > 0 {
+		o.url = o.urls[0]
+	}
 	for _, b := range strings.Split(bars, ",") {
 		if b = strings.TrimSpace(b); b != "" {
 			o.bars = append(o.bars, b)
@@ -121,8 +130,13 @@ func parseFlags(args []string, getenv func(string) string, out io.Writer) (optio
 }
 
 func (o options) validate() error {
-	if err := checkLoopback(o.url); err != nil {
-		return err
+	if len(o.urls) == 0 {
+		return errors.New("--url: give the server's URL")
+	}
+	for _, u := range o.urls {
+		if err := checkLoopback(u); err != nil {
+			return err
+		}
 	}
 	if len(o.bars) == 0 {
 		return errors.New("--bars: give at least one bar id")

@@ -93,6 +93,13 @@ func TestLoadFlags(t *testing.T) {
 	if err != nil || o.db != "/srv/presso/presso.db" || len(o.bars) != 2 || o.bars[1] != "other" {
 		t.Errorf("--data, --bars: %+v, %v", o, err)
 	}
+	o, err = parseFlags([]string{"--url", "http://127.0.0.1:8081/, http://127.0.0.1:8082"}, getenv, &bytes.Buffer{})
+	if err != nil || o.url != "http://127.0.0.1:8081" || len(o.urls) != 2 || o.urls[1] != "http://127.0.0.1:8082" {
+		t.Errorf("two replicas: %+v, %v", o, err)
+	}
+	if _, err := parseFlags([]string{"--url", "http://127.0.0.1:8081,http://10.0.0.5:8080"}, getenv, &bytes.Buffer{}); err == nil {
+		t.Errorf("a non-loopback replica in the list was accepted")
+	}
 	o, err = parseFlags([]string{"--demo"}, getenv, &bytes.Buffer{})
 	if err != nil || o.rate != 0.2 || o.think != 20*time.Second || o.chooseDelay != 5*time.Second || o.duration < 24*time.Hour {
 		t.Errorf("--demo: %+v, %v", o, err)

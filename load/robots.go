@@ -14,6 +14,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"presso"
@@ -29,6 +30,7 @@ const drainSlack = 10 * time.Second
 
 // runner is one load run.
 type runner struct {
+	next    atomic.Int64 // which replica the next robot uses
 	o       options
 	out     io.Writer
 	tr      *http.Transport
@@ -51,7 +53,10 @@ func newRunner(o options, out io.Writer) *runner {
 		runID: presso.RandomString(6, "abcdefghijkmnopqrstuvwxyz23456789")}
 }
 
-func (r *runner) client() *client { return newClient(r.o.url, r.tr) }
+// client returns a new robot's client, on the next replica in turn.
+func (r *runner) client() *client {
+	return newClient(r.o.urls[int(r.next.Add(1)-1)%len(r.o.urls)], r.tr)
+}
 
 // run is the whole run: set up, baristas, arrivals, drain, summary, check.
 func (r *runner) run(ctx context.Context) error {
@@ -74,7 +79,7 @@ func (r *runner) run(ctx context.Context) error {
 	}
 
 	fmt.Fprintf(r.out, "presso load: %s against %s, bars %s, %d robot baristas per bar\n",
-		r.plan(), r.o.url, strings.Join(r.o.bars, ","), r.o.baristas)
+		r.plan(), strings.Join(r.o.urls, ", "), strings.Join(r.o.bars, ","), r.o.baristas)
 	pctx, stopProgress := context.WithCancel(ctx)
 	progressDone := make(chan struct{})
 	r.started = time.Now()
