@@ -343,18 +343,27 @@ function stopPolling() {
  * every POSITION_EVERY.
  */
 function refreshPosition() {
-  stopPolling();
   const o = app.order;
-  if (!o || (o.state !== 'queued' && o.state !== 'making')) return;
+  if (!o || (o.state !== 'queued' && o.state !== 'making')) return stopPolling();
   const key = `${o.id}:${o.state}`;
+  // Already scheduled (or fetching) for this state: an event for the same
+  // state, which usually follows an action's answer at once, must not push
+  // the immediate fetch back by POSITION_EVERY.
+  if (app.positionFor === key && app.poll) return;
+  stopPolling();
   const delay = app.positionFor === key ? POSITION_EVERY : 0;
   app.positionFor = key;
-  app.poll = setTimeout(async () => {
+  const timer = setTimeout(async () => {
     try {
       update(await get(`/api/orders/${enc(o.id)}`));
     } catch { /* the stream still carries state changes */ }
-    if (app.poll) refreshPosition();
+    // Unless something else took over meanwhile, schedule the next one.
+    if (app.poll === timer) {
+      app.poll = 0;
+      refreshPosition();
+    }
   }, delay);
+  app.poll = timer;
 }
 
 // ---- Menu ----------------------------------------------------------------
