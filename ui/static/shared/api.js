@@ -87,6 +87,7 @@ export function stream(url, handlers) {
   let delay = 1000;
 
   function open() {
+    es?.close(); // at most one connection, however open() was reached
     es = new EventSource(url, { withCredentials: true });
     es.onopen = () => { delay = 1000; handlers.onStatus?.('open'); };
     es.onmessage = (ev) => {
@@ -108,6 +109,18 @@ export function stream(url, handlers) {
     };
   }
   open();
+  // A page kept in the back/forward cache would keep its stream open, and
+  // browsers allow only six connections per server: a few navigations and
+  // the next request hangs. Close it on the way out; a page restored from
+  // the cache reconnects, and the snapshot brings it up to date.
+  addEventListener('pagehide', () => {
+    clearTimeout(timer);
+    es?.close();
+    es = null;
+  });
+  addEventListener('pageshow', (ev) => {
+    if (ev.persisted && !closed && !es) open();
+  });
   return {
     close() {
       closed = true;
