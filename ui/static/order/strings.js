@@ -81,8 +81,9 @@ export const s = {
     queued: (n) => `Order ${n} is in the queue.`,
     making: (n) => `Order ${n} is being made.`,
     completed: (n) => `Order ${n} is ready for pickup.`,
-    cancelled: (n) => `Order ${n} has been cancelled.`,
-    timed_out: (n) => `Order ${n} timed out.`,
+    // An order cancelled or timed out while choosing has no number yet.
+    cancelled: (n) => (n ? `Order ${n} has been cancelled.` : 'Your order has been cancelled.'),
+    timed_out: (n) => (n ? `Order ${n} timed out.` : 'Your order timed out.'),
   },
 
   // Neutral screen and history
