@@ -1,13 +1,8 @@
 package load
 
 import (
-	"context"
-	"database/sql"
-	"fmt"
 	"io"
 	"log/slog"
-	"net/url"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -18,6 +13,7 @@ import (
 	"presso/config"
 	"presso/orders"
 	"presso/store"
+	"presso/store/storetest"
 	"presso/validator"
 )
 
@@ -29,30 +25,7 @@ func TestLoadCheckSQLite(t *testing.T) {
 }
 
 func TestLoadCheckPostgres(t *testing.T) {
-	server := os.Getenv("PRESSO_TEST_POSTGRES_URL")
-	if server == "" {
-		if os.Getenv("PRESSO_REQUIRE_ALL") == "1" {
-			t.Fatal("PRESSO_TEST_POSTGRES_URL is not set and PRESSO_REQUIRE_ALL=1")
-		}
-		t.Skip("PRESSO_TEST_POSTGRES_URL is not set: start a server with eval \"$(.ci/postgres.sh start)\"")
-	}
-	admin, err := sql.Open("pgx", server)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer admin.Close()
-	name := fmt.Sprintf("presso_load_%d_%d", os.Getpid(), time.Now().UnixNano()%1e9)
-	if _, err := admin.ExecContext(t.Context(), "CREATE DATABASE "+name); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		admin.ExecContext(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
-	})
-	u, _ := url.Parse(server)
-	u.Path = "/" + name
-	checkScenario(t, u.String())
+	checkScenario(t, storetest.FreshPostgres(t, storetest.PostgresServer(t)))
 }
 
 func TestLoadCheckMissingFile(t *testing.T) {

@@ -16,6 +16,7 @@ import (
 	"presso/config"
 	"presso/orders"
 	"presso/store"
+	"presso/store/storetest"
 	"presso/validator"
 )
 
@@ -68,7 +69,7 @@ func newEnv(t testing.TB, tweak func(*presso.Bar)) *env {
 	ctx := context.Background()
 	dsn := filepath.Join(t.TempDir(), "presso.db")
 	if postgresServer != "" {
-		dsn = freshPostgres(t, postgresServer)
+		dsn = storetest.FreshPostgres(t, postgresServer)
 	}
 	db, err := store.Open(ctx, dsn)
 	if err != nil {

@@ -15,6 +15,7 @@ import (
 
 	"presso/load"
 	"presso/store"
+	"presso/store/storetest"
 )
 
 // The crash tests run presso as real processes on loopback and kill them
@@ -204,7 +205,7 @@ func TestCrashReplica(t *testing.T) {
 	if testing.Short() {
 		t.Skip("crash test")
 	}
-	dsn := freshPostgres(t, postgresServer(t))
+	dsn := storetest.FreshPostgres(t, storetest.PostgresServer(t))
 	natsURL := startNATS(t)
 	bin := prebuilt(t)
 	var r [3]*proc
@@ -292,14 +293,14 @@ func TestPostgresRestart(t *testing.T) {
 	if testing.Short() {
 		t.Skip("crash test")
 	}
-	server := postgresServer(t)
+	server := storetest.PostgresServer(t)
 	if os.Getenv("PRESSO_PG_DATA") == "" {
 		if requireAll() {
 			t.Fatal("PRESSO_PG_DATA is not set: start PostgreSQL with .ci/postgres.sh so the test can restart it")
 		}
 		t.Skip("PRESSO_PG_DATA is not set: this test restarts a server started by .ci/postgres.sh")
 	}
-	dsn := freshPostgres(t, server)
+	dsn := storetest.FreshPostgres(t, server)
 	natsURL := startNATS(t)
 	bin := prebuilt(t)
 	var r [2]*proc

@@ -2,10 +2,6 @@ package main
 
 import (
 	"context"
-	"database/sql"
-	"fmt"
-	"net/url"
-	"os"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -14,6 +10,7 @@ import (
 	"time"
 
 	"presso/load"
+	"presso/store/storetest"
 )
 
 // loadCounts reads the summary's "orders:" line.
@@ -137,32 +134,8 @@ func TestLoadRefusesRemote(t *testing.T) {
 // TestLoadPostgres runs a short load on a server backed by PostgreSQL and
 // checks its invariants there.
 func TestLoadPostgres(t *testing.T) {
-	server := os.Getenv("PRESSO_TEST_POSTGRES_URL")
-	if server == "" {
-		if requireAll() {
-			t.Fatal("PRESSO_TEST_POSTGRES_URL is not set and PRESSO_REQUIRE_ALL=1")
-		}
-		t.Skip("PRESSO_TEST_POSTGRES_URL is not set: start a server with eval \"$(.ci/postgres.sh start)\"")
-	}
-	adminDB, err := sql.Open("pgx", server)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer adminDB.Close()
-	name := fmt.Sprintf("presso_loadhttp_%d_%d", os.Getpid(), time.Now().UnixNano()%1e9)
-	if _, err := adminDB.ExecContext(t.Context(), "CREATE DATABASE "+name); err != nil {
-		t.Fatal(err)
-	}
-	u, _ := url.Parse(server)
-	u.Path = "/" + name
-	dsn := u.String()
-	s := startServer(t, "", "--db", dsn)
-	t.Cleanup(func() {
-		s.Stop(t) // before the database goes
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		adminDB.ExecContext(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
-	})
+	dsn := storetest.FreshPostgres(t, storetest.PostgresServer(t))
+	s := startServer(t, "", "--db", dsn) // stops before the database is dropped
 	out, err := runLoad(t, "--url", s.URL, "--customers", "20", "--rate", "20", "--duration", "2s",
 		"--barista-think", "50ms", "--baristas", "3", "--cancel-ratio", "0.2", "--setup", "--db", dsn)
 	if err != nil {

@@ -1,56 +1,14 @@
 package main
 
 import (
-	"context"
-	"database/sql"
-	"fmt"
-	"net/url"
-	"os"
 	"slices"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	natsserver "github.com/nats-io/nats-server/v2/server"
+
+	"presso/store/storetest"
 )
-
-// postgresServer returns PRESSO_TEST_POSTGRES_URL, skipping the test when
-// it is unset (failing under PRESSO_REQUIRE_ALL=1).
-func postgresServer(t testing.TB) string {
-	t.Helper()
-	u := os.Getenv("PRESSO_TEST_POSTGRES_URL")
-	if u == "" {
-		if requireAll() {
-			t.Fatal("PRESSO_TEST_POSTGRES_URL is not set and PRESSO_REQUIRE_ALL=1: eval \"$(.ci/postgres.sh start)\"")
-		}
-		t.Skip("PRESSO_TEST_POSTGRES_URL is not set: eval \"$(.ci/postgres.sh start)\"")
-	}
-	return u
-}
-
-var pgDBs atomic.Int64
-
-// freshPostgres creates an empty database for one test and drops it after.
-func freshPostgres(t testing.TB, server string) string {
-	t.Helper()
-	admin, err := sql.Open("pgx", server)
-	if err != nil {
-		t.Fatal(err)
-	}
-	name := fmt.Sprintf("presso_e2e_%d_%d_%d", os.Getpid(), time.Now().UnixNano()%1e9, pgDBs.Add(1))
-	if _, err := admin.Exec("CREATE DATABASE " + name); err != nil {
-		t.Fatalf("CREATE DATABASE: %v", err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		admin.ExecContext(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
-		admin.Close()
-	})
-	u, _ := url.Parse(server)
-	u.Path = "/" + name
-	return u.String()
-}
 
 // startNATS runs a standalone NATS server with JetStream on loopback, as
 // an external cluster would be, and returns its URL.
@@ -73,7 +31,7 @@ func startNATS(t testing.TB) string {
 // replica 3's SSE clients see every step. A deadline, swept by all three,
 // fires exactly once.
 func TestReplicas(t *testing.T) {
-	dsn := freshPostgres(t, postgresServer(t))
+	dsn := storetest.FreshPostgres(t, storetest.PostgresServer(t))
 	natsURL := startNATS(t)
 	var r [3]*server
 	for i := range r {
