@@ -310,14 +310,16 @@ func TestPostgresRestart(t *testing.T) {
 	}
 	admin := r[0].client(t)
 	admin.must(200, "POST", "/api/staff/session", map[string]string{"username": "admin", "password": "admin"}, nil)
-	admin.must(200, "PATCH", "/api/events/demo", map[string]any{"timeouts": map[string]int{"customerSeconds": 2, "baristaSeconds": 3}}, nil)
+	// Limits first: a code keeps the uses it was created with.
+	admin.must(200, "PATCH", "/api/events/demo", map[string]any{"timeouts": map[string]int{"customerSeconds": 2, "baristaSeconds": 3},
+		"limits": map[string]int{"drinksPerCode": 10000, "windowSeconds": 3600, "maxQueue": 10000, "maxPerCustomer": 1000}}, nil)
 
 	// Robots through replica 1; through replica 2, customers whose every
 	// answer is recorded.
 	var log syncBuffer
 	loaded := make(chan error, 1)
 	go func() {
-		loaded <- crashLoad(context.Background(), &log, r[0].URL, "--setup", "--customers", "300", "--rate", "40", "--duration", "4s")
+		loaded <- crashLoad(context.Background(), &log, r[0].URL, "--customers", "300", "--rate", "40", "--duration", "4s")
 	}()
 	ctx, stop := context.WithCancel(context.Background())
 	statuses := map[int]int{}
@@ -369,6 +371,9 @@ func TestPostgresRestart(t *testing.T) {
 	}
 	if statuses[200]+statuses[201] == 0 {
 		t.Fatalf("no request succeeded: %v", statuses)
+	}
+	if !strings.Contains(log.String(), "errors: none") && strings.Contains(log.String(), " 500 ") {
+		t.Errorf("the load saw internal errors:\n%s", log.String())
 	}
 	time.Sleep(4 * time.Second) // orders cut short by the restart run out their waits
 	rep := checkInvariants(t, dsn)
