@@ -37,18 +37,27 @@ type Mailer func(ctx context.Context, to, code string) error
 
 // Service signs people in and out.
 type Service struct {
-	db     *store.DB
-	now    func() time.Time
-	dev    bool
-	mail   Mailer
-	log    *slog.Logger
-	limits *Limiter
+	db      *store.DB
+	now     func() time.Time
+	dev     bool
+	mail    Mailer
+	log     *slog.Logger
+	limits  *Limiter
+	perAddr int // sign-ins per client address per minute
 }
 
+// DefaultAddressLimit is how many sign-ins one client address may make a
+// minute: generous, because a venue's phones often share one address.
+const DefaultAddressLimit = 600
+
 // New returns the auth service. Under dev, sign-in codes are also returned
-// to the caller so a demo needs no mail server.
-func New(db *store.DB, now func() time.Time, dev bool, mail Mailer, log *slog.Logger) *Service {
-	return &Service{db: db, now: now, dev: dev, mail: mail, log: log, limits: NewLimiter(now)}
+// to the caller so a demo needs no mail server. perAddress bounds sign-ins
+// per client address per minute (0: DefaultAddressLimit).
+func New(db *store.DB, now func() time.Time, dev bool, mail Mailer, log *slog.Logger, perAddress int) *Service {
+	if perAddress <= 0 {
+		perAddress = DefaultAddressLimit
+	}
+	return &Service{db: db, now: now, dev: dev, mail: mail, log: log, limits: NewLimiter(now), perAddr: perAddress}
 }
 
 // Session is a signed-in session: the cookie token and who it is.
@@ -92,7 +101,7 @@ func (s *Service) SignOut(ctx context.Context, token string) error {
 
 // StaffSignIn checks a username and password.
 func (s *Service) StaffSignIn(ctx context.Context, ip, username, password string) (Session, error) {
-	if !s.limits.Allow("staff-ip:"+ip, 120, time.Minute) || !s.limits.Allow("staff-user:"+username, 10, time.Minute) {
+	if !s.limits.Allow("staff-ip:"+ip, s.perAddr/5, time.Minute) || !s.limits.Allow("staff-user:"+username, 10, time.Minute) {
 		return Session{}, presso.E(presso.KindLimited, "rate_limited", "too many sign-in attempts: wait a minute")
 	}
 	st, err := s.db.StaffByUsername(ctx, username)
@@ -130,7 +139,7 @@ func (s *Service) RequestCode(ctx context.Context, ip, email string) (string, er
 	if err != nil {
 		return "", err
 	}
-	if !s.limits.Allow("code-ip:"+ip, 300, time.Minute) || !s.limits.Allow("code-email:"+email, 3, time.Minute) {
+	if !s.limits.Allow("code-ip:"+ip, s.perAddr/2, time.Minute) || !s.limits.Allow("code-email:"+email, 3, time.Minute) {
 		return "", presso.E(presso.KindLimited, "rate_limited", "too many codes asked for: wait a minute")
 	}
 	code := presso.RandomString(6, "0123456789")
@@ -161,7 +170,7 @@ func (s *Service) CustomerSignIn(ctx context.Context, ip, email, code string) (S
 	if err != nil {
 		return Session{}, err
 	}
-	if !s.limits.Allow("verify-ip:"+ip, 600, time.Minute) {
+	if !s.limits.Allow("verify-ip:"+ip, s.perAddr, time.Minute) {
 		return Session{}, presso.E(presso.KindLimited, "rate_limited", "too many attempts: wait a minute")
 	}
 	var cu store.Customer
@@ -203,7 +212,7 @@ func (s *Service) NameSignIn(ctx context.Context, ip string, bar *presso.Bar, na
 	if name == "" || len([]rune(name)) > 40 {
 		return Session{}, presso.Invalid("name", "a name of 1-40 characters is needed")
 	}
-	if !s.limits.Allow("name-ip:"+ip, 600, time.Minute) {
+	if !s.limits.Allow("name-ip:"+ip, s.perAddr, time.Minute) {
 		return Session{}, presso.E(presso.KindLimited, "rate_limited", "too many sign-ins: wait a minute")
 	}
 	cu := store.Customer{ID: presso.NewID("cus"), Name: name}

@@ -101,7 +101,9 @@ func Open(ctx context.Context, cfg Config) (*Bus, error) {
 		return nil, fmt.Errorf("connect nats: %w", err)
 	}
 	b.nc = nc
-	if b.js, err = jetstream.New(nc); err != nil {
+	// A bounded window of unacknowledged publishes; an ack that never comes
+	// fails its future instead of hanging the relay.
+	if b.js, err = jetstream.New(nc, jetstream.WithPublishAsyncMaxPending(512), jetstream.WithPublishAsyncTimeout(10*time.Second)); err != nil {
 		b.Close()
 		return nil, fmt.Errorf("jetstream: %w", err)
 	}
@@ -154,14 +156,41 @@ func (b *Bus) Ready(ctx context.Context) error {
 	return err
 }
 
-// Publish puts one event on the stream with its id as Nats-Msg-Id and
-// returns the stream sequence it got (or had, for a duplicate).
-func (b *Bus) Publish(ctx context.Context, subject, id string, data []byte) (uint64, error) {
-	ack, err := b.js.Publish(ctx, subject, data, jetstream.WithMsgID(id))
-	if err != nil {
-		return 0, err
+// Outgoing is one event to publish.
+type Outgoing struct {
+	Subject, ID string
+	Data        []byte
+}
+
+// PublishBatch publishes events pipelined, without waiting for each ack
+// before sending the next, and returns how many from the start of the batch
+// were acknowledged. One connection keeps the order on the stream; after a
+// failure the caller publishes the rest again, and JetStream drops the
+// copies of any that had landed.
+func (b *Bus) PublishBatch(ctx context.Context, batch []Outgoing) (int, error) {
+	futures := make([]jetstream.PubAckFuture, 0, len(batch))
+	var sendErr error
+	for _, o := range batch {
+		m := nats.NewMsg(o.Subject)
+		m.Data = o.Data
+		m.Header.Set(jetstream.MsgIDHeader, o.ID)
+		f, err := b.js.PublishMsgAsync(m)
+		if err != nil {
+			sendErr = err
+			break
+		}
+		futures = append(futures, f)
 	}
-	return ack.Sequence, nil
+	for i, f := range futures {
+		select {
+		case <-f.Ok():
+		case err := <-f.Err():
+			return i, err
+		case <-ctx.Done():
+			return i, ctx.Err()
+		}
+	}
+	return len(futures), sendErr
 }
 
 // Message is one event read back from the stream.

@@ -66,17 +66,20 @@ func (r *Relay) drain(ctx context.Context) {
 	}
 }
 
-// publish sends a batch in order and stops at the first failure, so the
-// stream never gets an event before one that precedes it.
+// publish sends a batch in order and reports the events acknowledged from
+// its start, so a failure never marks an event whose predecessor is still
+// pending.
 func (r *Relay) publish(ctx context.Context) func([]store.Outboxed) ([]int64, error) {
 	return func(batch []store.Outboxed) ([]int64, error) {
-		done := make([]int64, 0, len(batch))
-		for _, e := range batch {
-			if _, err := r.bus.Publish(ctx, "presso."+e.EventID+"."+e.DetailType, e.ID, e.Payload); err != nil {
-				return done, err
-			}
-			done = append(done, e.Seq)
+		out := make([]Outgoing, len(batch))
+		for i, e := range batch {
+			out[i] = Outgoing{Subject: "presso." + e.EventID + "." + e.DetailType, ID: e.ID, Data: e.Payload}
 		}
-		return done, nil
+		n, err := r.bus.PublishBatch(ctx, out)
+		done := make([]int64, n)
+		for i := range n {
+			done[i] = batch[i].Seq
+		}
+		return done, err
 	}
 }

@@ -42,7 +42,7 @@ run_one() { # name run
 	case $name in
 	embedded)
 		local p; p=$(port)
-		"$work/presso" --dev --addr 127.0.0.1:$p --data "$dir/data" --log-level warn >"$dir/presso.log" 2>&1 &
+		"$work/presso" --dev --addr 127.0.0.1:$p --data "$dir/data" --log-level warn --signin-rate 100000 >"$dir/presso.log" 2>&1 &
 		pids+=($!)
 		urls=http://127.0.0.1:$p
 		db=$dir/data/presso.db
@@ -57,7 +57,7 @@ run_one() { # name run
 		pids+=($!)
 		for i in $(seq 1 "$replicas"); do
 			local p; p=$(port)
-			"$work/presso" --dev --addr 127.0.0.1:$p --data "$dir/r$i" --db "$db" --nats nats://127.0.0.1:$np --log-level warn >"$dir/r$i.log" 2>&1 &
+			"$work/presso" --dev --addr 127.0.0.1:$p --data "$dir/r$i" --db "$db" --nats nats://127.0.0.1:$np --log-level warn --signin-rate 100000 >"$dir/r$i.log" 2>&1 &
 			pids+=($!)
 			urls=${urls:+$urls,}http://127.0.0.1:$p
 		done

@@ -23,6 +23,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -52,7 +53,7 @@ func main() {
 // options are the server's settings, from flags with PRESSO_* fallbacks.
 type options struct {
 	addr, data, db, nats, natsListen, publicURL, smtpURL, stream, logLevel string
-	streamReplicas                                                         int
+	streamReplicas, signinRate                                             int
 	dev                                                                    bool
 	sweepInterval                                                          time.Duration
 }
@@ -73,20 +74,34 @@ func parseFlags(args []string, getenv func(string) string, out io.Writer) (optio
 	fs.StringVar(&o.nats, "nats", env("PRESSO_NATS", ""), "NATS URL; empty runs an embedded server (PRESSO_NATS)")
 	fs.StringVar(&o.natsListen, "nats-listen", env("PRESSO_NATS_LISTEN", ""), "also serve the embedded NATS to clients on host:port (PRESSO_NATS_LISTEN)")
 	fs.StringVar(&o.stream, "stream", env("PRESSO_STREAM", "PRESSO"), "JetStream stream name (PRESSO_STREAM)")
-	fs.IntVar(&o.streamReplicas, "stream-replicas", 1, "JetStream stream replicas on a cluster (PRESSO_STREAM_REPLICAS)")
+	envInt := func(name string, def int) int {
+		if n, err := strconv.Atoi(getenv(name)); err == nil {
+			return n
+		}
+		return def
+	}
+	fs.IntVar(&o.streamReplicas, "stream-replicas", envInt("PRESSO_STREAM_REPLICAS", 1), "JetStream stream replicas on a cluster (PRESSO_STREAM_REPLICAS)")
 	fs.StringVar(&o.publicURL, "public-url", env("PRESSO_PUBLIC_URL", ""), "base URL the QR codes point to, e.g. https://coffee.example.com (PRESSO_PUBLIC_URL)")
 	fs.StringVar(&o.smtpURL, "smtp-url", env("PRESSO_SMTP_URL", ""), "smtp://user:pass@host:port?from=addr for sign-in codes; empty logs them (PRESSO_SMTP_URL)")
 	fs.StringVar(&o.logLevel, "log-level", env("PRESSO_LOG_LEVEL", "info"), "debug, info, warn or error (PRESSO_LOG_LEVEL)")
 	fs.BoolVar(&o.dev, "dev", env("PRESSO_DEV", "") == "1" || env("PRESSO_DEV", "") == "true", "demo mode: fixed demo accounts, sign-in codes in responses (PRESSO_DEV)")
+	fs.IntVar(&o.signinRate, "signin-rate", envInt("PRESSO_SIGNIN_RATE", auth.DefaultAddressLimit), "sign-ins per client address per minute (PRESSO_SIGNIN_RATE)")
 	fs.DurationVar(&o.sweepInterval, "sweep-interval", 500*time.Millisecond, "how often deadlines are checked")
-	if v := getenv("PRESSO_STREAM_REPLICAS"); v != "" {
-		fmt.Sscanf(v, "%d", &o.streamReplicas)
-	}
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
 	if fs.NArg() > 0 {
 		return o, fmt.Errorf("unexpected argument %q (see presso -h)", fs.Arg(0))
+	}
+	switch {
+	case o.streamReplicas < 1 || o.streamReplicas > 5:
+		return o, fmt.Errorf("--stream-replicas must be 1 to 5, not %d", o.streamReplicas)
+	case o.signinRate < 1:
+		return o, fmt.Errorf("--signin-rate must be at least 1, not %d", o.signinRate)
+	case o.sweepInterval < 10*time.Millisecond:
+		return o, fmt.Errorf("--sweep-interval must be at least 10ms, not %v", o.sweepInterval)
+	case o.db != "" && !strings.HasPrefix(o.db, "postgres://") && !strings.HasPrefix(o.db, "postgresql://"):
+		return o, fmt.Errorf("--db must be a postgres:// URL (leave it empty for SQLite in --data)")
 	}
 	return o, nil
 }
@@ -151,7 +166,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 			return err
 		}
 	}
-	authSvc := auth.New(db, now, o.dev, mailer, log)
+	authSvc := auth.New(db, now, o.dev, mailer, log, o.signinRate)
 	cfg := config.New(db, now, relay.Notify)
 	proc := orders.New(db, now, relay.Notify, log)
 	pub := publisher.New(b, log)
