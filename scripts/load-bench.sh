@@ -66,7 +66,7 @@ run_one() { # name run
 	for u in ${urls//,/ }; do ready "$u"; done
 	"$work/presso" load --url "$urls" --db "$db" "${loadargs[@]}" >"$dir/load.txt" 2>&1 || true
 	stop_all
-	grep -E '^(orders:|throughput:|  scan|  submit|  complete|errors:|invariants)' "$dir/load.txt" | sed "s/^/$name #$n  /"
+	grep -E '^(orders:|throughput:|  scan|  submit|  complete|errors:| +[0-9]+  (GET|POST|PUT|PATCH|DELETE) |invariants)' "$dir/load.txt" | sed "s/^/$name #$n  /"
 }
 
 for n in $(seq 1 "$runs"); do
