@@ -12,8 +12,8 @@ import { s } from '/static/display/strings.js';
 const READY_FOR = 10 * 60 * 1000; // a Ready entry stays 10 min after completion
 const BLACKOUT = 15 * 1000;       // no QR in a window's last 15 s: it would expire mid-scan
 const FRESH_FOR = 20 * 1000;      // how long a newly ready order is highlighted
-const MAX_MADE = 16;              // what fits the column at 1080p
-const MAX_READY = 10;
+const MAX_MADE = 8;               // what fits the column at 1080p
+const MAX_READY = 6;
 const RING = 2 * Math.PI * 45;    // circumference of the r=45 ring
 
 const $ = (id) => document.getElementById(id);

@@ -61,10 +61,12 @@ export function announcer(region) {
   };
 }
 
-/** mmss formats a duration in ms as m:ss, never negative. */
+/** mmss formats a duration in ms as m:ss (h:mm:ss from an hour), never negative. */
 export function mmss(msLeft) {
   const s = Math.max(0, Math.ceil(msLeft / 1000));
-  return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')}`;
+  const m = Math.floor(s / 60) % 60, h = Math.floor(s / 3600);
+  const ss = String(s % 60).padStart(2, '0');
+  return h ? `${h}:${String(m).padStart(2, '0')}:${ss}` : `${Math.floor(s / 60)}:${ss}`;
 }
 
 /** reducedMotion reports the user's motion preference, live. */
