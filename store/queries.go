@@ -74,7 +74,7 @@ func scanBar(row interface{ Scan(...any) error }) (*presso.Bar, error) {
 }
 
 // CreateBar inserts a new bar; an existing id is a conflict.
-func (c conn) CreateBar(ctx context.Context, b *presso.Bar, now time.Time) error {
+func (c *Tx) CreateBar(ctx context.Context, b *presso.Bar, now time.Time) error {
 	cfg, err := encodeBarConfig(b)
 	if err != nil {
 		return err
@@ -88,7 +88,7 @@ func (c conn) CreateBar(ctx context.Context, b *presso.Bar, now time.Time) error
 }
 
 // UpdateBar stores a bar's name, open flag and configuration.
-func (c conn) UpdateBar(ctx context.Context, b *presso.Bar, now time.Time) error {
+func (c *Tx) UpdateBar(ctx context.Context, b *presso.Bar, now time.Time) error {
 	cfg, err := encodeBarConfig(b)
 	if err != nil {
 		return err
@@ -134,7 +134,7 @@ func (c conn) ListBars(ctx context.Context) ([]*presso.Bar, error) {
 // ReserveCapacity takes one place in the bar's queue if the bar is open and
 // has fewer than max active orders. The check and the increment are one
 // statement, so concurrent orders cannot overshoot.
-func (c conn) ReserveCapacity(ctx context.Context, eventID string, max int) (bool, error) {
+func (c *Tx) ReserveCapacity(ctx context.Context, eventID string, max int) (bool, error) {
 	res, err := c.q.ExecContext(ctx, `UPDATE bars SET active = active + 1 WHERE id = $1 AND is_open AND active < $2`, eventID, max)
 	if err != nil {
 		return false, unavailable(err)
@@ -144,7 +144,7 @@ func (c conn) ReserveCapacity(ctx context.Context, eventID string, max int) (boo
 }
 
 // ReleaseCapacity gives a place back when an order ends.
-func (c conn) ReleaseCapacity(ctx context.Context, eventID string) error {
+func (c *Tx) ReleaseCapacity(ctx context.Context, eventID string) error {
 	_, err := c.q.ExecContext(ctx, `UPDATE bars SET active = active - 1 WHERE id = $1 AND active > 0`, eventID)
 	return unavailable(err)
 }
@@ -164,7 +164,7 @@ type Staff struct {
 }
 
 // CreateStaff inserts a staff account; a taken username is a conflict.
-func (c conn) CreateStaff(ctx context.Context, s Staff, now time.Time) error {
+func (c *Tx) CreateStaff(ctx context.Context, s Staff, now time.Time) error {
 	_, err := c.q.ExecContext(ctx, `INSERT INTO staff (id, username, password_hash, role, event_id, created_at) VALUES ($1, $2, $3, $4, $5, $6)`,
 		s.ID, s.Username, s.PasswordHash, s.Role, s.EventID, ms(now))
 	if isUniqueViolation(err) {
@@ -174,7 +174,7 @@ func (c conn) CreateStaff(ctx context.Context, s Staff, now time.Time) error {
 }
 
 // SetStaffPassword replaces a staff account's password hash.
-func (c conn) SetStaffPassword(ctx context.Context, username, hash string) error {
+func (c *Tx) SetStaffPassword(ctx context.Context, username, hash string) error {
 	res, err := c.q.ExecContext(ctx, `UPDATE staff SET password_hash = $2 WHERE username = $1`, username, hash)
 	if err != nil {
 		return unavailable(err)
@@ -209,7 +209,7 @@ type Customer struct {
 
 // CreateCustomer inserts a customer. An empty email stays NULL so name-mode
 // customers never collide.
-func (c conn) CreateCustomer(ctx context.Context, cu Customer, now time.Time) error {
+func (c *Tx) CreateCustomer(ctx context.Context, cu Customer, now time.Time) error {
 	email := sql.NullString{String: cu.Email, Valid: cu.Email != ""}
 	_, err := c.q.ExecContext(ctx, `INSERT INTO customers (id, email, name, created_at) VALUES ($1, $2, $3, $4)`,
 		cu.ID, email, cu.Name, ms(now))
@@ -229,14 +229,14 @@ func (c conn) CustomerByEmail(ctx context.Context, email string) (Customer, erro
 }
 
 // CreateSession stores a session under the hash of its token.
-func (c conn) CreateSession(ctx context.Context, tokenHash, userID, kind string, now, expires time.Time) error {
+func (c *Tx) CreateSession(ctx context.Context, tokenHash, userID, kind string, now, expires time.Time) error {
 	_, err := c.q.ExecContext(ctx, `INSERT INTO sessions (token_hash, user_id, kind, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)`,
 		tokenHash, userID, kind, ms(now), ms(expires))
 	return unavailable(err)
 }
 
 // DeleteSession ends a session.
-func (c conn) DeleteSession(ctx context.Context, tokenHash string) error {
+func (c *Tx) DeleteSession(ctx context.Context, tokenHash string) error {
 	_, err := c.q.ExecContext(ctx, `DELETE FROM sessions WHERE token_hash = $1`, tokenHash)
 	return unavailable(err)
 }
@@ -258,7 +258,7 @@ func (c conn) SessionIdentity(ctx context.Context, tokenHash string, now time.Ti
 }
 
 // DeleteExpiredSessions removes sessions and codes past their expiry.
-func (c conn) DeleteExpiredSessions(ctx context.Context, now time.Time) error {
+func (c *Tx) DeleteExpiredSessions(ctx context.Context, now time.Time) error {
 	_, err := c.q.ExecContext(ctx, `DELETE FROM sessions WHERE expires_at <= $1`, ms(now))
 	if err == nil {
 		_, err = c.q.ExecContext(ctx, `DELETE FROM signin_codes WHERE expires_at <= $1`, ms(now))
@@ -267,7 +267,7 @@ func (c conn) DeleteExpiredSessions(ctx context.Context, now time.Time) error {
 }
 
 // PutSigninCode replaces the pending sign-in code for an email.
-func (c conn) PutSigninCode(ctx context.Context, email, codeHash string, expires time.Time) error {
+func (c *Tx) PutSigninCode(ctx context.Context, email, codeHash string, expires time.Time) error {
 	_, err := c.q.ExecContext(ctx, `INSERT INTO signin_codes (email, code_hash, expires_at, attempts) VALUES ($1, $2, $3, 0)
 		ON CONFLICT (email) DO UPDATE SET code_hash = excluded.code_hash, expires_at = excluded.expires_at, attempts = 0`,
 		email, codeHash, ms(expires))
@@ -276,7 +276,7 @@ func (c conn) PutSigninCode(ctx context.Context, email, codeHash string, expires
 
 // TakeSigninAttempt counts one attempt at the email's code and returns the
 // stored hash; it fails once the code expired or had maxAttempts tries.
-func (c conn) TakeSigninAttempt(ctx context.Context, email string, now time.Time, maxAttempts int) (string, error) {
+func (c *Tx) TakeSigninAttempt(ctx context.Context, email string, now time.Time, maxAttempts int) (string, error) {
 	var hash string
 	err := c.q.QueryRowContext(ctx, `UPDATE signin_codes SET attempts = attempts + 1
 		WHERE email = $1 AND expires_at > $2 AND attempts < $3 RETURNING code_hash`, email, ms(now), maxAttempts).Scan(&hash)
@@ -287,7 +287,7 @@ func (c conn) TakeSigninAttempt(ctx context.Context, email string, now time.Time
 }
 
 // DeleteSigninCode removes a used code.
-func (c conn) DeleteSigninCode(ctx context.Context, email string) error {
+func (c *Tx) DeleteSigninCode(ctx context.Context, email string) error {
 	_, err := c.q.ExecContext(ctx, `DELETE FROM signin_codes WHERE email = $1`, email)
 	return unavailable(err)
 }
@@ -305,7 +305,7 @@ type Code struct {
 
 // EnsureCode inserts the window's code unless one exists, then returns the
 // stored one. Two replicas creating the same window agree on one code.
-func (c conn) EnsureCode(ctx context.Context, want Code) (Code, error) {
+func (c *Tx) EnsureCode(ctx context.Context, want Code) (Code, error) {
 	_, err := c.q.ExecContext(ctx, `INSERT INTO qr_codes (event_id, window_start, window_end, code, uses_left) VALUES ($1, $2, $3, $4, $5)
 		ON CONFLICT (event_id, window_start) DO NOTHING`,
 		want.EventID, ms(want.WindowStart), ms(want.WindowEnd), want.Code, want.UsesLeft)
@@ -322,7 +322,7 @@ func (c conn) EnsureCode(ctx context.Context, want Code) (Code, error) {
 
 // UseCode takes one use of a live code. It reports false, with the stored
 // code if there is one, when the code is unknown, expired or used up.
-func (c conn) UseCode(ctx context.Context, eventID, code string, now time.Time) (Code, bool, error) {
+func (c *Tx) UseCode(ctx context.Context, eventID, code string, now time.Time) (Code, bool, error) {
 	got := Code{EventID: eventID, Code: code}
 	var start, end int64
 	err := c.q.QueryRowContext(ctx, `UPDATE qr_codes SET uses_left = uses_left - 1
@@ -348,7 +348,7 @@ func (c conn) UseCode(ctx context.Context, eventID, code string, now time.Time) 
 
 // NextNumber increments and returns the bar's counter for day ("" when the
 // bar never resets). The first number is 1.
-func (c conn) NextNumber(ctx context.Context, eventID, day string) (int64, error) {
+func (c *Tx) NextNumber(ctx context.Context, eventID, day string) (int64, error) {
 	var n int64
 	err := c.q.QueryRowContext(ctx, `INSERT INTO counters (event_id, day, value) VALUES ($1, $2, 1)
 		ON CONFLICT (event_id, day) DO UPDATE SET value = counters.value + 1 RETURNING value`, eventID, day).Scan(&n)
@@ -357,7 +357,7 @@ func (c conn) NextNumber(ctx context.Context, eventID, day string) (int64, error
 
 // CountCustomerOrder counts one more order for the customer's day unless
 // they already have max. The check and the count are one statement.
-func (c conn) CountCustomerOrder(ctx context.Context, eventID, userID, day string, max int) (bool, error) {
+func (c *Tx) CountCustomerOrder(ctx context.Context, eventID, userID, day string, max int) (bool, error) {
 	if max <= 0 {
 		return false, nil // the insert below would count a first order regardless
 	}
@@ -375,7 +375,7 @@ func (c conn) CountCustomerOrder(ctx context.Context, eventID, userID, day strin
 }
 
 // UncountCustomerOrder gives back the count of a cancelled or timed-out order.
-func (c conn) UncountCustomerOrder(ctx context.Context, eventID, userID, day string) error {
+func (c *Tx) UncountCustomerOrder(ctx context.Context, eventID, userID, day string) error {
 	_, err := c.q.ExecContext(ctx, `UPDATE customer_days SET n = n - 1 WHERE event_id = $1 AND user_id = $2 AND day = $3 AND n > 0`,
 		eventID, userID, day)
 	return unavailable(err)
@@ -415,7 +415,7 @@ func encodeDrink(d *presso.Drink) (sql.NullString, error) {
 }
 
 // InsertOrder stores a new order.
-func (c conn) InsertOrder(ctx context.Context, o *presso.Order) error {
+func (c *Tx) InsertOrder(ctx context.Context, o *presso.Order) error {
 	drink, err := encodeDrink(o.Drink)
 	if err != nil {
 		return err
@@ -432,7 +432,7 @@ func (c conn) InsertOrder(ctx context.Context, o *presso.Order) error {
 
 // UpdateOrder writes o if the stored version is still prev, and reports
 // whether it did. A false means another transition won the race.
-func (c conn) UpdateOrder(ctx context.Context, o *presso.Order, prev int64, numberDay string) (bool, error) {
+func (c *Tx) UpdateOrder(ctx context.Context, o *presso.Order, prev int64, numberDay string) (bool, error) {
 	drink, err := encodeDrink(o.Drink)
 	if err != nil {
 		return false, err
@@ -515,7 +515,7 @@ func (c conn) QueuePosition(ctx context.Context, eventID string, number int64) (
 
 // ClaimDue returns ids of orders whose deadline passed. On PostgreSQL the
 // rows stay locked by this transaction, hidden from other sweepers.
-func (c conn) ClaimDue(ctx context.Context, now time.Time, limit int) ([]string, error) {
+func (c *Tx) ClaimDue(ctx context.Context, now time.Time, limit int) ([]string, error) {
 	rows, err := c.q.QueryContext(ctx, c.e.claimDue, ms(now), limit)
 	if err != nil {
 		return nil, unavailable(err)
@@ -554,7 +554,7 @@ type Step struct {
 }
 
 // AppendHistory records a transition; seq is the order's version after it.
-func (c conn) AppendHistory(ctx context.Context, orderID string, seq int64, s Step) error {
+func (c *Tx) AppendHistory(ctx context.Context, orderID string, seq int64, s Step) error {
 	_, err := c.q.ExecContext(ctx, `INSERT INTO order_history (order_id, seq, at, from_state, to_state, trigger, actor) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
 		orderID, seq, ms(s.At), s.From, s.To, s.Trigger, s.Actor)
 	return unavailable(err)
@@ -595,7 +595,7 @@ type Outboxed struct {
 
 // AppendOutbox writes an event in the caller's transaction; the relay
 // publishes it after commit.
-func (c conn) AppendOutbox(ctx context.Context, env presso.Envelope, orderID string) error {
+func (c *Tx) AppendOutbox(ctx context.Context, env presso.Envelope, orderID string) error {
 	payload, err := json.Marshal(env)
 	if err != nil {
 		return err
@@ -607,7 +607,7 @@ func (c conn) AppendOutbox(ctx context.Context, env presso.Envelope, orderID str
 
 // LockRelay takes the relay lock for this transaction; false means another
 // replica is relaying right now.
-func (c conn) LockRelay(ctx context.Context) (bool, error) {
+func (c *Tx) LockRelay(ctx context.Context) (bool, error) {
 	var id int
 	err := c.q.QueryRowContext(ctx, c.e.lockRelay).Scan(&id)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -650,7 +650,7 @@ func collectOutbox(rows *sql.Rows, err error) ([]Outboxed, error) {
 }
 
 // MarkPublished records that the bus acknowledged the events with seqs.
-func (c conn) MarkPublished(ctx context.Context, seqs []int64, now time.Time) error {
+func (c *Tx) MarkPublished(ctx context.Context, seqs []int64, now time.Time) error {
 	if len(seqs) == 0 {
 		return nil
 	}

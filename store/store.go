@@ -62,7 +62,8 @@ type queryer interface {
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
 
-// conn carries the query methods shared by DB (reading) and Tx.
+// conn carries the reads, which DB (on its read pool) and Tx share. Writes
+// are methods of *Tx only, so nothing can write outside a transaction.
 type conn struct {
 	q queryer
 	e *engine
