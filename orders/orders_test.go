@@ -599,3 +599,32 @@ func TestEventPayloads(t *testing.T) {
 		}
 	}
 }
+
+// TestUnmake puts an order back in the queue (the original lost its
+// eventId and emitted nothing): another barista can then make it.
+func TestUnmake(t *testing.T) {
+	e := newEnv(t, nil)
+	o := e.submit(customer(1), e.start(customer(1)).ID)
+	if _, err := e.p.Fire(e.ctx, barista, o.ID, orders.TriggerMake, orders.SubmitInput{}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := e.p.Fire(e.ctx, barista, o.ID, orders.TriggerUnmake, orders.SubmitInput{})
+	if err != nil || got.State != presso.StateQueued || got.BaristaID != "" || got.MadeAt != nil || got.Deadline == nil {
+		t.Fatalf("unmake = %+v, %v; want queued, unclaimed, deadline kept", got, err)
+	}
+	evs, err := e.db.OrderEvents(e.ctx, o.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var last presso.Envelope
+	json.Unmarshal(evs[len(evs)-1].Payload, &last)
+	if last.DetailType != presso.OrderManagerMakeOrder || last.Detail["baristaUserId"] != "" || last.Detail["eventId"] != "demo" {
+		t.Fatalf("unmake event = %s %v, want MakeOrder with an empty baristaUserId and the eventId", last.DetailType, last.Detail)
+	}
+	if got, err := e.p.Fire(e.ctx, other, o.ID, orders.TriggerMake, orders.SubmitInput{}); err != nil || got.BaristaID != other.ID {
+		t.Fatalf("another barista's make = %+v, %v", got, err)
+	}
+	if _, err := e.p.Fire(e.ctx, customer(1), o.ID, orders.TriggerUnmake, orders.SubmitInput{}); code(err) != "forbidden" {
+		t.Fatalf("customer unmake: %v, want forbidden", err)
+	}
+}

@@ -25,6 +25,7 @@ func TestOnPostgres(t *testing.T) {
 		{"CustomerLimit", TestCustomerLimit},
 		{"Visibility", TestVisibility},
 		{"FastBarista", TestFastBarista},
+		{"Unmake", TestUnmake},
 		{"EventPayloads", TestEventPayloads},
 	} {
 		t.Run(tc.name, tc.fn)
