@@ -197,6 +197,26 @@ func TestCrashEmbedded(t *testing.T) {
 	}
 }
 
+// startReplicas starts n presso processes on one PostgreSQL database and
+// one NATS server, signs an admin in through the first, and sets the demo
+// bar's timeouts to 2 s and 3 s with limits that never throttle. The limits
+// come first because a code keeps the uses it was created with.
+func startReplicas(t *testing.T, n int, dsn string) ([]*proc, *client) {
+	t.Helper()
+	natsURL := startNATS(t)
+	bin := prebuilt(t)
+	r := make([]*proc, n)
+	for i := range r {
+		r[i] = startProc(t, bin, "--dev", "--addr", "127.0.0.1:0", "--data", t.TempDir(), "--db", dsn, "--nats", natsURL,
+			"--sweep-interval", "200ms", "--log-level", "warn")
+	}
+	admin := r[0].client(t)
+	admin.must(200, "POST", "/api/staff/session", map[string]string{"username": "admin", "password": "admin"}, nil)
+	admin.must(200, "PATCH", "/api/events/demo", map[string]any{"timeouts": map[string]int{"customerSeconds": 2, "baristaSeconds": 3},
+		"limits": map[string]int{"drinksPerCode": 10000, "windowSeconds": 3600, "maxQueue": 10000, "maxPerCustomer": 1000}}, nil)
+	return r, admin
+}
+
 // TestCrashReplica runs three replicas on PostgreSQL and NATS and kills one
 // with SIGKILL while customers are ordering through it. The survivors
 // finish its orders: their baristas complete the chosen ones and their
@@ -206,18 +226,8 @@ func TestCrashReplica(t *testing.T) {
 		t.Skip("crash test")
 	}
 	dsn := storetest.FreshPostgres(t, storetest.PostgresServer(t))
-	natsURL := startNATS(t)
-	bin := prebuilt(t)
-	var r [3]*proc
-	for i := range r {
-		r[i] = startProc(t, bin, "--dev", "--addr", "127.0.0.1:0", "--data", t.TempDir(), "--db", dsn, "--nats", natsURL,
-			"--sweep-interval", "200ms", "--log-level", "warn")
-	}
-	admin := r[0].client(t)
-	admin.must(200, "POST", "/api/staff/session", map[string]string{"username": "admin", "password": "admin"}, nil)
+	r, admin := startReplicas(t, 3, dsn)
 	const customerWait, baristaWait = 2 * time.Second, 3 * time.Second
-	admin.must(200, "PATCH", "/api/events/demo", map[string]any{"timeouts": map[string]int{"customerSeconds": 2, "baristaSeconds": 3},
-		"limits": map[string]int{"drinksPerCode": 10000, "windowSeconds": 3600, "maxQueue": 10000, "maxPerCustomer": 1000}}, nil)
 
 	// Load with robot baristas through replica 1.
 	var log syncBuffer
@@ -301,18 +311,7 @@ func TestPostgresRestart(t *testing.T) {
 		t.Skip("PRESSO_PG_DATA is not set: this test restarts a server started by .ci/postgres.sh")
 	}
 	dsn := storetest.FreshPostgres(t, server)
-	natsURL := startNATS(t)
-	bin := prebuilt(t)
-	var r [2]*proc
-	for i := range r {
-		r[i] = startProc(t, bin, "--dev", "--addr", "127.0.0.1:0", "--data", t.TempDir(), "--db", dsn, "--nats", natsURL,
-			"--sweep-interval", "200ms", "--log-level", "warn")
-	}
-	admin := r[0].client(t)
-	admin.must(200, "POST", "/api/staff/session", map[string]string{"username": "admin", "password": "admin"}, nil)
-	// Limits first: a code keeps the uses it was created with.
-	admin.must(200, "PATCH", "/api/events/demo", map[string]any{"timeouts": map[string]int{"customerSeconds": 2, "baristaSeconds": 3},
-		"limits": map[string]int{"drinksPerCode": 10000, "windowSeconds": 3600, "maxQueue": 10000, "maxPerCustomer": 1000}}, nil)
+	r, admin := startReplicas(t, 2, dsn)
 
 	// Robots through replica 1; through replica 2, customers whose every
 	// answer is recorded.
