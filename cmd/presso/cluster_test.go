@@ -70,6 +70,8 @@ func TestNATSClusterFailover(t *testing.T) {
 	admin.must(200, "PATCH", "/api/events/demo", map[string]any{"limits": map[string]int{"drinksPerCode": 10000, "windowSeconds": 3600, "maxQueue": 1000, "maxPerCustomer": 1000}}, nil)
 	ann := s.customer(t, "Ann")
 	code := s.code(t, admin, "demo")
+	board := admin.openSSE("/api/events/demo/stream", "")
+	board.next(t, 5*time.Second) // snapshot
 
 	var placed atomic.Int64
 	ctx, stop := context.WithCancel(context.Background())
@@ -99,6 +101,25 @@ func TestNATSClusterFailover(t *testing.T) {
 	if placed.Load() <= before {
 		t.Fatalf("no orders completed after the node stopped (%d before, %d after)", before, placed.Load())
 	}
+	// The real-time feed carries on too: an order completed now reaches
+	// the board over the surviving nodes.
+	var last apiOrder
+	ann.must(201, "POST", "/api/events/demo/orders", map[string]string{"code": code}, &last)
+	ann.must(200, "PUT", "/api/orders/"+last.ID+"/drink", map[string]any{"drink": "americano"}, nil)
+	admin.must(200, "POST", "/api/orders/"+last.ID+"/complete", nil, nil)
+	deadline := time.After(10 * time.Second)
+	for seen := false; !seen; {
+		select {
+		case ev, ok := <-board.C:
+			if !ok {
+				t.Fatal("the board stream closed")
+			}
+			seen = ev.Type == "OrderManager.OrderCompleted" && ev.Detail["orderId"] == last.ID
+		case <-deadline:
+			t.Fatal("the board did not see an order completed after the node stopped")
+		}
+	}
+	placed.Add(1)
 
 	db, err := store.Open(context.Background(), filepath.Join(data, "presso.db"))
 	if err != nil {
