@@ -62,6 +62,17 @@ func parseFlags(args []string, getenv func(string) string, out io.Writer) (optio
 	var o options
 	fs := flag.NewFlagSet("presso", flag.ContinueOnError)
 	fs.SetOutput(out)
+	fs.Usage = func() {
+		fmt.Fprint(out, `usage:
+  presso [flags]                      run the server (embedded defaults: SQLite + NATS in --data)
+  presso load [flags]                 robot customers and baristas against a server, measured (presso load -h)
+  presso export --event ID [flags]    one bar as JSON (presso export -h)
+  presso import [flags]               a bar exported elsewhere, into this deployment (presso import -h)
+
+flags (each also from its PRESSO_* environment variable):
+`)
+		fs.PrintDefaults()
+	}
 	env := func(name, def string) string {
 		if v := getenv(name); v != "" {
 			return v
