@@ -65,9 +65,9 @@ func Run(t *testing.T, open func(t *testing.T) *store.DB) {
 // t0 is the suite's "now": a whole millisecond, as stored.
 var t0 = time.UnixMilli(1_767_225_600_123).UTC() // 2026-01-01T00:00:00.123Z
 
-// subMS is added to times the suite writes, to check they are stored at
+// subMilli is added to times the suite writes, to check they are stored at
 // millisecond precision (truncated) and come back in UTC.
-const subMS = 456789 * time.Nanosecond
+const subMilli = 456789 * time.Nanosecond
 
 func at(d time.Duration) time.Time { return t0.Add(d) }
 
@@ -223,7 +223,7 @@ func testBars(t *testing.T, db *store.DB) {
 		t.Fatalf("ListBars() on an empty database = %d bars, %v; want 0, nil", len(got), err)
 	}
 	b := newBar("b")
-	tx(t, db, func(tx *store.Tx) error { return tx.CreateBar(ctx, b, t0.Add(subMS)) })
+	tx(t, db, func(tx *store.Tx) error { return tx.CreateBar(ctx, b, t0.Add(subMilli)) })
 	want := newBar("b")
 	want.CreatedAt = t0
 
@@ -548,7 +548,7 @@ func testCodes(t *testing.T, db *store.DB) {
 			errs[i] = db.Tx(ctx, func(tx *store.Tx) error {
 				var err error
 				got[i], err = tx.EnsureCode(ctx, store.Code{EventID: "e1", Code: fmt.Sprintf("CODE%02d", i),
-					WindowStart: start.Add(subMS), WindowEnd: end.Add(subMS), UsesLeft: 10})
+					WindowStart: start.Add(subMilli), WindowEnd: end.Add(subMilli), UsesLeft: 10})
 				return err
 			})
 		})
@@ -782,8 +782,8 @@ func testOrders(t *testing.T, db *store.DB) {
 	ctx := t.Context()
 	full := &presso.Order{ID: "o-full", EventID: "e1", UserID: "u1", UserName: "Ada", State: presso.StateMaking,
 		Cause: presso.CauseBarista, Number: 42, Drink: drink(), BaristaID: "s1", BaristaName: "Bob",
-		CreatedAt: t0.Add(subMS), SubmittedAt: ptr(at(time.Minute + subMS)), MadeAt: ptr(at(2*time.Minute + subMS)),
-		FinishedAt: ptr(at(3*time.Minute + subMS)), Deadline: ptr(at(4*time.Minute + subMS)),
+		CreatedAt: t0.Add(subMilli), SubmittedAt: ptr(at(time.Minute + subMilli)), MadeAt: ptr(at(2*time.Minute + subMilli)),
+		FinishedAt: ptr(at(3*time.Minute + subMilli)), Deadline: ptr(at(4*time.Minute + subMilli)),
 		Day: "2026-01-01", Exempt: true, Version: 7}
 	t.Run("RoundTrip", func(t *testing.T) {
 		insertOrder(t, db, full)
@@ -833,7 +833,7 @@ func testOrders(t *testing.T, db *store.DB) {
 		after := *before
 		after.State, after.Cause, after.Number, after.Drink = presso.StateQueued, "", 3, drink()
 		after.BaristaID, after.BaristaName = "s2", "Cy"
-		after.SubmittedAt, after.MadeAt, after.FinishedAt, after.Deadline = ptr(at(time.Second+subMS)), ptr(at(2*time.Second)), ptr(at(3*time.Second)), ptr(at(4*time.Second))
+		after.SubmittedAt, after.MadeAt, after.FinishedAt, after.Deadline = ptr(at(time.Second+subMilli)), ptr(at(2*time.Second)), ptr(at(3*time.Second)), ptr(at(4*time.Second))
 		after.Version = before.Version + 1
 		ok, err := updateOrder(t, db, &after, before.Version, "")
 		if err != nil || !ok {
@@ -1234,7 +1234,7 @@ func testDeadlines(t *testing.T, db *store.DB) {
 func testHistory(t *testing.T, db *store.DB) {
 	ctx := t.Context()
 	steps := map[int64]store.Step{
-		1: {At: at(subMS), From: "", To: presso.StateWaiting, Trigger: "redeem", Actor: "u1"},
+		1: {At: at(subMilli), From: "", To: presso.StateWaiting, Trigger: "redeem", Actor: "u1"},
 		2: {At: at(time.Minute), From: presso.StateWaiting, To: presso.StateQueued, Trigger: "submit", Actor: "u1"},
 		3: {At: at(2 * time.Minute), From: presso.StateQueued, To: presso.StateMaking, Trigger: "make", Actor: "s1"},
 	}
@@ -1269,7 +1269,7 @@ func testHistory(t *testing.T, db *store.DB) {
 
 func envelope(i int, eventID string) presso.Envelope {
 	return presso.Envelope{ID: fmt.Sprintf("ev%02d", i), Source: "OrderManager", DetailType: "OrderManager.MakeOrder",
-		Time: at(time.Duration(i)*time.Second + subMS), EventID: eventID,
+		Time: at(time.Duration(i)*time.Second + subMilli), EventID: eventID,
 		Detail: map[string]any{"orderId": "o1", "n": float64(i), "eventId": eventID}}
 }
 
@@ -1871,7 +1871,7 @@ func testExportImport(t *testing.T, from, to *store.DB) {
 		return tx.AppendOutbox(ctx, envelope(3, "e2"), "o-other")
 	})
 
-	exportedAt := at(time.Hour + subMS)
+	exportedAt := at(time.Hour + subMilli)
 	x, err := from.ExportBar(ctx, "e1", exportedAt)
 	if err != nil {
 		t.Fatalf("ExportBar() = %v", err)
