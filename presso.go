@@ -163,6 +163,7 @@ type Order struct {
 	SubmittedAt *time.Time `json:"submittedAt"`
 	MadeAt      *time.Time `json:"madeAt"`
 	FinishedAt  *time.Time `json:"finishedAt"`
+	CollectedAt *time.Time `json:"collectedAt"` // a completed order was picked up
 	Deadline    *time.Time `json:"deadline"`
 	Position    int        `json:"position,omitempty"`
 	Day         string     `json:"-"` // the bar-local day it counts against the customer's limit
@@ -213,6 +214,7 @@ const (
 	OrderManagerMakeOrder           = "OrderManager.MakeOrder"
 	OrderManagerOrderCompleted      = "OrderManager.OrderCompleted"
 	OrderManagerOrderCancelled      = "OrderManager.OrderCancelled"
+	OrderManagerOrderCollected      = "OrderManager.OrderCollected" // new: a ready order was picked up
 	ConfigServiceConfigChanged      = "ConfigService.ConfigChanged"
 )
 

@@ -32,7 +32,8 @@ var catalogue = []struct {
 	{presso.OrderManagerWaitingCompletion, "orders (manager)", "The same moment, as the order manager announces the new order to the board."},
 	{presso.OrderManagerMakeOrder, "orders (manager)", "A barista started (`baristaUserId` set) or stopped (`baristaUserId` empty) making the order."},
 	{presso.OrderManagerOrderCompleted, "orders (manager)", "The order is ready for pickup."},
-	{presso.OrderManagerOrderCancelled, "orders (manager)", "The order was cancelled by its customer or a barista."},
+	{presso.OrderManagerOrderCancelled, "orders (manager)", "The order was cancelled by its customer or a barista (`order.cause` says which)."},
+	{presso.OrderManagerOrderCollected, "orders (manager)", "New in presso: a barista marked a ready order as picked up, and the display takes it off its Ready list."},
 	{presso.OrderProcessorOrderTimeOut, "orders (processor, fired by the sweeper)", "A wait ran out: `cause` is `customer` (no drink chosen) or `barista` (not completed)."},
 	{presso.OrderProcessorOrderFinished, "orders (processor)", "The workflow ended after completion or cancellation (not after a timeout, as in the original)."},
 }
@@ -42,7 +43,7 @@ var catalogue = []struct {
 func TestEventCatalogue(t *testing.T) {
 	e := newEnv(t, func(b *presso.Bar) { b.Limits.MaxPerCustomer = 10 })
 	o := e.submit(customer(1), e.start(customer(1)).ID)
-	for _, tr := range []orders.Trigger{orders.TriggerMake, orders.TriggerComplete} {
+	for _, tr := range []orders.Trigger{orders.TriggerMake, orders.TriggerComplete, orders.TriggerCollect} {
 		if _, err := e.p.Fire(e.ctx, barista, o.ID, tr, orders.SubmitInput{}); err != nil {
 			t.Fatal(err)
 		}

@@ -23,6 +23,7 @@ const (
 	TriggerComplete Trigger = "complete"
 	TriggerCancel   Trigger = "cancel"
 	TriggerTimeout  Trigger = "timeout"
+	TriggerCollect  Trigger = "collect"
 )
 
 // Deadline says what a transition does to the order's deadline.
@@ -85,6 +86,8 @@ func Machine() []Transition {
 			Action: finish(""), Emit: []string{presso.OrderManagerOrderCompleted, presso.OrderProcessorOrderFinished}},
 		{On: TriggerCancel, From: []presso.State{waiting, queued, making}, To: presso.StateCancelled, Who: ownerOrBarista,
 			Guard: ownerBeforeMaking, Action: cancelledBy, Emit: []string{presso.OrderManagerOrderCancelled, presso.OrderProcessorOrderFinished}},
+		{On: TriggerCollect, From: []presso.State{presso.StateCompleted}, To: presso.StateCompleted, Who: barista,
+			Guard: notCollected, Action: collect, Emit: []string{presso.OrderManagerOrderCollected}},
 		{On: TriggerTimeout, From: []presso.State{waiting}, To: presso.StateTimedOut, Who: system,
 			Guard: due, Action: finish(presso.CauseCustomer), Emit: []string{presso.OrderProcessorOrderTimeOut}},
 		{On: TriggerTimeout, From: []presso.State{queued, making}, To: presso.StateTimedOut, Who: system,
@@ -142,6 +145,20 @@ func finish(cause string) func(context.Context, *change) error {
 		c.after.Cause, c.after.FinishedAt = cause, &c.now
 		return nil
 	}
+}
+
+// notCollected makes collecting happen once.
+func notCollected(c *change) error {
+	if c.before.CollectedAt != nil {
+		return presso.E(presso.KindConflict, "conflict", "order %d was already collected", c.before.Number)
+	}
+	return nil
+}
+
+// collect marks a ready order as picked up, taking it off the display.
+func collect(_ context.Context, c *change) error {
+	c.after.CollectedAt = &c.now
+	return nil
 }
 
 // cancelledBy records who cancelled, so the customer's screen can say.

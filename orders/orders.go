@@ -227,7 +227,7 @@ func (p *Processor) fire(ctx context.Context, tx *store.Tx, who presso.Identity,
 	if err := tx.AppendHistory(ctx, after.ID, after.Version, store.Step{At: c.now, From: before.State, To: after.State, Trigger: string(t), Actor: actor}); err != nil {
 		return nil, err
 	}
-	if after.State.Terminal() {
+	if after.State.Terminal() && !before.State.Terminal() {
 		if err := tx.ReleaseCapacity(ctx, after.EventID); err != nil {
 			return nil, err
 		}
@@ -394,6 +394,8 @@ func messages(detailType string, o *presso.Order) string {
 		return fmt.Sprintf("Order %d is ready", o.Number)
 	case presso.OrderManagerOrderCancelled:
 		return "The order was cancelled"
+	case presso.OrderManagerOrderCollected:
+		return fmt.Sprintf("Order %d was collected", o.Number)
 	case presso.OrderProcessorOrderTimeOut:
 		if o.Cause == presso.CauseCustomer {
 			return "No drink was chosen in time"
@@ -431,6 +433,8 @@ func pastTense(t Trigger) string {
 		return "completed"
 	case TriggerCancel:
 		return "cancelled"
+	case TriggerCollect:
+		return "collected before it is ready"
 	}
 	return string(t)
 }

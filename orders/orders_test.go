@@ -628,3 +628,35 @@ func TestUnmake(t *testing.T) {
 		t.Fatalf("customer unmake: %v, want forbidden", err)
 	}
 }
+
+// TestCollect marks a ready order as picked up: once, by a barista, only
+// when it is completed, and without freeing its place a second time.
+func TestCollect(t *testing.T) {
+	e := newEnv(t, func(b *presso.Bar) { b.Limits.MaxPerCustomer = 5 })
+	o := e.submit(customer(1), e.start(customer(1)).ID)
+	e.start(customer(2)) // keeps one place taken
+	if _, err := e.p.Fire(e.ctx, barista, o.ID, orders.TriggerCollect, orders.SubmitInput{}); code(err) != "conflict" {
+		t.Fatalf("collect before ready: %v, want conflict", err)
+	}
+	if _, err := e.p.Fire(e.ctx, barista, o.ID, orders.TriggerComplete, orders.SubmitInput{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.p.Fire(e.ctx, customer(1), o.ID, orders.TriggerCollect, orders.SubmitInput{}); code(err) != "forbidden" {
+		t.Fatalf("customer collect: %v, want forbidden", err)
+	}
+	got, err := e.p.Fire(e.ctx, barista, o.ID, orders.TriggerCollect, orders.SubmitInput{})
+	if err != nil || got.State != presso.StateCompleted || got.CollectedAt == nil || !got.CollectedAt.Equal(e.clock.Now()) {
+		t.Fatalf("collect = %+v, %v; want completed and collected now", got, err)
+	}
+	if _, err := e.p.Fire(e.ctx, other, o.ID, orders.TriggerCollect, orders.SubmitInput{}); code(err) != "conflict" {
+		t.Fatalf("second collect: %v, want conflict", err)
+	}
+	if n, _ := e.db.ActiveOrders(e.ctx, "demo"); n != 1 {
+		t.Fatalf("active = %d after collecting, want 1 (the other order)", n)
+	}
+	want := []string{presso.ValidatorNewOrder, presso.OrderProcessorWorkflowStarted, presso.OrderProcessorWaitingCompletion,
+		presso.OrderManagerWaitingCompletion, presso.OrderManagerOrderCompleted, presso.OrderProcessorOrderFinished, presso.OrderManagerOrderCollected}
+	if evs := e.events(o.ID); !slices.Equal(evs, want) {
+		t.Fatalf("events = %v\nwant %v", evs, want)
+	}
+}

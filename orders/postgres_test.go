@@ -26,6 +26,7 @@ func TestOnPostgres(t *testing.T) {
 		{"Visibility", TestVisibility},
 		{"FastBarista", TestFastBarista},
 		{"Unmake", TestUnmake},
+		{"Collect", TestCollect},
 		{"EventPayloads", TestEventPayloads},
 	} {
 		t.Run(tc.name, tc.fn)

@@ -384,15 +384,15 @@ func (c *Tx) UncountCustomerOrder(ctx context.Context, eventID, userID, day stri
 // ---- orders ----
 
 const orderColumns = `id, event_id, user_id, user_name, state, cause, number, drink, barista_id, barista_name,
-	day, exempt, created_at, submitted_at, made_at, finished_at, deadline_at, version`
+	day, exempt, created_at, submitted_at, made_at, finished_at, deadline_at, version, collected_at`
 
 func scanOrder(row interface{ Scan(...any) error }) (*presso.Order, error) {
 	var o presso.Order
 	var drink sql.NullString
 	var created int64
-	var submitted, made, finished, deadline sql.NullInt64
+	var submitted, made, finished, deadline, collected sql.NullInt64
 	if err := row.Scan(&o.ID, &o.EventID, &o.UserID, &o.UserName, &o.State, &o.Cause, &o.Number, &drink,
-		&o.BaristaID, &o.BaristaName, &o.Day, &o.Exempt, &created, &submitted, &made, &finished, &deadline, &o.Version); err != nil {
+		&o.BaristaID, &o.BaristaName, &o.Day, &o.Exempt, &created, &submitted, &made, &finished, &deadline, &o.Version, &collected); err != nil {
 		return nil, err
 	}
 	if drink.Valid && drink.String != "" {
@@ -403,6 +403,7 @@ func scanOrder(row interface{ Scan(...any) error }) (*presso.Order, error) {
 	}
 	o.CreatedAt = fromMS(created)
 	o.SubmittedAt, o.MadeAt, o.FinishedAt, o.Deadline = fromNullMS(submitted), fromNullMS(made), fromNullMS(finished), fromNullMS(deadline)
+	o.CollectedAt = fromNullMS(collected)
 	return &o, nil
 }
 
@@ -421,9 +422,10 @@ func (c *Tx) InsertOrder(ctx context.Context, o *presso.Order) error {
 		return err
 	}
 	_, err = c.q.ExecContext(ctx, `INSERT INTO orders (`+orderColumns+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)`,
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)`,
 		o.ID, o.EventID, o.UserID, o.UserName, o.State, o.Cause, o.Number, drink, o.BaristaID, o.BaristaName,
-		o.Day, o.Exempt, ms(o.CreatedAt), msPtr(o.SubmittedAt), msPtr(o.MadeAt), msPtr(o.FinishedAt), msPtr(o.Deadline), o.Version)
+		o.Day, o.Exempt, ms(o.CreatedAt), msPtr(o.SubmittedAt), msPtr(o.MadeAt), msPtr(o.FinishedAt), msPtr(o.Deadline), o.Version,
+		msPtr(o.CollectedAt))
 	if isUniqueViolation(err) {
 		return &presso.Error{Kind: presso.KindConflict, Code: "exists", Message: fmt.Sprintf("order %s already exists", o.ID), Err: err}
 	}
@@ -438,10 +440,11 @@ func (c *Tx) UpdateOrder(ctx context.Context, o *presso.Order, prev int64, numbe
 		return false, err
 	}
 	res, err := c.q.ExecContext(ctx, `UPDATE orders SET state = $3, cause = $4, number = $5, number_day = $6, drink = $7,
-		barista_id = $8, barista_name = $9, submitted_at = $10, made_at = $11, finished_at = $12, deadline_at = $13, version = $14
+		barista_id = $8, barista_name = $9, submitted_at = $10, made_at = $11, finished_at = $12, deadline_at = $13, version = $14,
+		collected_at = $15
 		WHERE id = $1 AND version = $2`,
 		o.ID, prev, o.State, o.Cause, o.Number, numberDay, drink, o.BaristaID, o.BaristaName,
-		msPtr(o.SubmittedAt), msPtr(o.MadeAt), msPtr(o.FinishedAt), msPtr(o.Deadline), o.Version)
+		msPtr(o.SubmittedAt), msPtr(o.MadeAt), msPtr(o.FinishedAt), msPtr(o.Deadline), o.Version, msPtr(o.CollectedAt))
 	if err != nil {
 		if isUniqueViolation(err) {
 			return false, fmt.Errorf("order %s: duplicate number %d: %w", o.ID, o.Number, err)

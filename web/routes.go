@@ -391,9 +391,9 @@ func (s *Server) orderAction(w http.ResponseWriter, r *http.Request) error {
 	}
 	t := orders.Trigger(r.PathValue("action"))
 	switch t {
-	case orders.TriggerMake, orders.TriggerUnmake, orders.TriggerComplete, orders.TriggerCancel:
+	case orders.TriggerMake, orders.TriggerUnmake, orders.TriggerComplete, orders.TriggerCancel, orders.TriggerCollect:
 	default:
-		return presso.E(presso.KindNotFound, "not_found", "no action %q: use make, unmake, complete or cancel", t)
+		return presso.E(presso.KindNotFound, "not_found", "no action %q: use make, unmake, complete, cancel or collect", t)
 	}
 	o, err := s.Orders.Fire(r.Context(), who, r.PathValue("id"), t, orders.SubmitInput{})
 	if err != nil {

@@ -1,0 +1,3 @@
+-- A completed order is collected when the customer picks it up; the
+-- display then takes it off the Ready list.
+ALTER TABLE orders ADD COLUMN collected_at INTEGER;
