@@ -536,6 +536,13 @@ func TestBrowserEndToEnd(t *testing.T) {
 	display.axe("display: ready")
 	barista.axe("barista: ready")
 
+	// Picked up: the barista marks it collected and it leaves the screens.
+	b.step("collect", func() { barista.do("collect", chromedp.Click(chromedp.CSS(`#ready button[data-key$=":collect"]`))) },
+		shows{barista, "#ready .empty", "Nothing completed"},
+		shows{display, "#ready-empty", "Nothing waiting for pickup"},
+		shows{customer, "#status .status-big", "Enjoy your drink"})
+	shotAll(5, "collected")
+
 	// The customer is done: thanks, then the history.
 	customer.do("done", chromedp.Click(chromedp.CSS(`#status button[data-key="done"]`)))
 	b.wait(shows{customer, "#thanks h1", "Enjoy your coffee"})

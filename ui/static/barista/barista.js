@@ -97,7 +97,7 @@ function render() {
   const fresh = all.filter((o) => o.state === 'queued').sort(byNumber);
   const making = all.filter((o) => o.state === 'making')
     .sort((a, b) => (b.baristaId === me.id) - (a.baristaId === me.id) || byNumber(a, b));
-  const ready = all.filter((o) => o.state === 'completed' && now - (ms(o.finishedAt) || now) < READY_FOR)
+  const ready = all.filter((o) => o.state === 'completed' && !o.collectedAt && now - (ms(o.finishedAt) || now) < READY_FOR)
     .sort((a, b) => ms(b.finishedAt) - ms(a.finishedAt));
   lane('new', s.colNew, fresh, s.emptyNew);
   lane('making', s.colMaking, making, s.emptyMaking);
@@ -124,6 +124,7 @@ function card(o) {
   let actions = [];
   if (o.state === 'queued') actions = [btn('cancel', 'btn-danger-outline'), btn('make', 'btn-primary')];
   if (o.state === 'making') actions = [btn('cancel', 'btn-danger-outline'), btn('unmake', ''), btn('complete', 'btn-primary')];
+  if (o.state === 'completed') actions = [btn('collect', '')];
   const titleId = `card-${o.id}`;
   return h('li', {
     class: `card-order${o.state === 'making' && !mine ? ' not-mine' : ''}`,
@@ -185,6 +186,7 @@ function optimistic(o, action) {
     case 'make': return { ...o, state: 'making', baristaId: me.id, baristaName: me.name, madeAt: now };
     case 'unmake': return { ...o, state: 'queued', baristaId: '', baristaName: '', madeAt: null };
     case 'complete': return { ...o, state: 'completed', finishedAt: now };
+    case 'collect': return { ...o, collectedAt: now };
     default: return { ...o, state: 'cancelled', finishedAt: now };
   }
 }

@@ -9,7 +9,7 @@ import { staffGate } from '/static/shared/staff.js';
 import { Chime, soundToggle } from '/static/shared/chime.js';
 import { s } from '/static/display/strings.js';
 
-const READY_FOR = 10 * 60 * 1000; // a Ready entry stays 10 min after completion
+const READY_FOR = 10 * 60 * 1000; // a Ready entry stays 10 min after completion, or until collected
 const BLACKOUT = 15 * 1000;       // no QR in a window's last 15 s: it would expire mid-scan
 const FRESH_FOR = 20 * 1000;      // how long a newly ready order is highlighted
 const MAX_MADE = 8;               // what fits the column at 1080p
@@ -110,7 +110,7 @@ function onEvent(type, d) {
 /** keep stores an order the screen shows and forgets any other. */
 function keep(o) {
   const show = o.number > 0 && o.drink && (o.state === 'queued' || o.state === 'making' ||
-    (o.state === 'completed' && serverNow() - ms(o.finishedAt) < READY_FOR));
+    (o.state === 'completed' && !o.collectedAt && serverNow() - ms(o.finishedAt) < READY_FOR));
   if (show) state.orders.set(o.id, o);
   else state.orders.delete(o.id);
 }

@@ -326,7 +326,9 @@ function update(o) {
     say(s.announce[o.state]?.(o.number) || '');
     navigator.vibrate?.(200);
   }
-  const changed = prev.state !== o.state || prev.position !== o.position || prev.number !== o.number;
+  if (o.collectedAt && !prev.collectedAt) say(s.announceCollected(o.number));
+  const changed = prev.state !== o.state || prev.position !== o.position || prev.number !== o.number ||
+    !!prev.collectedAt !== !!o.collectedAt;
   if (app.screen === 'menu' && o.state !== 'waiting') showStatus(true);
   else if (app.screen === 'status' && changed) showStatus(false);
   refreshPosition();
@@ -485,7 +487,7 @@ function statusText(o) {
   switch (o.state) {
     case 'queued': return [s.statusQueued, o.position ? s.position(o.position) : '', s.watchScreen];
     case 'making': return [s.statusMaking, '', s.watchScreen];
-    case 'completed': return [s.statusReady, '', s.readyHint];
+    case 'completed': return o.collectedAt ? [s.statusCollected, '', s.collectedHint] : [s.statusReady, '', s.readyHint];
     case 'cancelled': {
       // The server may not say who cancelled; only claim "you" when we did.
       const byYou = o.cause === 'customer' || (!o.cause && app.cancelledHere === o.id);
