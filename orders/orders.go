@@ -212,11 +212,7 @@ func (p *Processor) fire(ctx context.Context, tx *store.Tx, who presso.Identity,
 		after.Deadline = &d
 	}
 	after.Version++
-	numberDay := c.numberDay
-	if numberDay == "" && after.Number > 0 && bar.DailyReset {
-		numberDay = before.Day
-	}
-	ok, err := tx.UpdateOrder(ctx, &after, before.Version, numberDay)
+	ok, err := tx.UpdateOrder(ctx, &after, before.Version, c.numberDay)
 	if err != nil {
 		return nil, err
 	}
@@ -321,30 +317,40 @@ func (p *Processor) History(ctx context.Context, who presso.Identity, id string)
 
 // Sweep fires every deadline that is due now, one transaction per order.
 // On PostgreSQL each claim skips rows another replica is firing, so no
-// deadline fires twice. It returns how many fired.
+// deadline fires twice. An order whose timeout fails is logged and tried
+// again a minute later, so it cannot hold up the deadlines behind it. It
+// returns how many fired.
 func (p *Processor) Sweep(ctx context.Context) (int, error) {
 	fired := 0
+	defer func() {
+		if fired > 0 {
+			p.notify()
+		}
+	}()
 	for {
-		n := 0
+		id := ""
 		err := p.db.Tx(ctx, func(tx *store.Tx) error {
 			ids, err := tx.ClaimDue(ctx, p.now(), 1)
 			if err != nil || len(ids) == 0 {
 				return err
 			}
-			n = 1
-			_, err = p.fire(ctx, tx, systemActor(), ids[0], TriggerTimeout, SubmitInput{})
+			id = ids[0]
+			_, err = p.fire(ctx, tx, systemActor(), id, TriggerTimeout, SubmitInput{})
 			return err
 		})
-		if err != nil {
+		switch {
+		case err != nil && (id == "" || ctx.Err() != nil):
 			return fired, fmt.Errorf("sweep: %w", err)
-		}
-		if n == 0 {
-			if fired > 0 {
-				p.notify()
+		case err != nil:
+			p.log.Error("order timeout failed; trying again in a minute", "order", id, "err", err)
+			if err := p.db.Tx(ctx, func(tx *store.Tx) error { return tx.PostponeDeadline(ctx, id, p.now().Add(time.Minute)) }); err != nil {
+				return fired, fmt.Errorf("sweep: postpone %s: %w", id, err)
 			}
+		case id == "":
 			return fired, nil
+		default:
+			fired++
 		}
-		fired++
 	}
 }
 

@@ -424,6 +424,30 @@ func TestDailyReset(t *testing.T) {
 	}
 }
 
+// TestNumberAcrossMidnight: an order started before midnight and numbered
+// after it keeps its number's day on every later transition (it once took
+// the day it was started, clashed with that day's #1 and stuck).
+func TestNumberAcrossMidnight(t *testing.T) {
+	e := newEnv(t, func(b *presso.Bar) { b.DailyReset = true; b.Limits.MaxPerCustomer = 10; b.Limits.WindowSeconds = 60 })
+	e.clock.Advance(13*time.Hour + 58*time.Minute) // 23:58 UTC
+	first := e.submit(customer(1), e.start(customer(1)).ID)
+	late := e.start(customer(2))
+	e.clock.Advance(3 * time.Minute) // 00:01 the next day
+	late = e.submit(customer(2), late.ID)
+	if first.Number != 1 || late.Number != 1 {
+		t.Fatalf("numbers = %d and %d, want #1 on each day", first.Number, late.Number)
+	}
+	for _, tr := range []orders.Trigger{orders.TriggerMake, orders.TriggerComplete} {
+		if _, err := e.p.Fire(e.ctx, barista, late.ID, tr, orders.SubmitInput{}); err != nil {
+			t.Fatalf("%s after midnight: %v", tr, err)
+		}
+	}
+	e.clock.Advance(time.Hour)
+	if n := e.sweep(); n != 1 {
+		t.Fatalf("sweep fired %d, want 1 (the first order's barista timeout)", n)
+	}
+}
+
 func TestStartRejections(t *testing.T) {
 	t.Run("unknown bar is 404, not closed", func(t *testing.T) {
 		e := newEnv(t, nil)
@@ -658,5 +682,32 @@ func TestCollect(t *testing.T) {
 		presso.OrderManagerWaitingCompletion, presso.OrderManagerOrderCompleted, presso.OrderProcessorOrderFinished, presso.OrderManagerOrderCollected}
 	if evs := e.events(o.ID); !slices.Equal(evs, want) {
 		t.Fatalf("events = %v\nwant %v", evs, want)
+	}
+}
+
+// TestSweepSkipsAFailingOrder: a timeout that cannot be fired (here, an
+// order whose bar is gone) is put back a minute and the others still fire.
+func TestSweepSkipsAFailingOrder(t *testing.T) {
+	e := newEnv(t, nil)
+	due := e.clock.Now().Add(-time.Second)
+	broken := &presso.Order{ID: "o_broken", EventID: "gone", UserID: "cus_x", State: presso.StateWaiting, Day: "2026-11-25",
+		CreatedAt: e.clock.Now().Add(-time.Hour), Deadline: &due, Version: 1}
+	if err := e.db.Tx(e.ctx, func(tx *store.Tx) error { return tx.InsertOrder(e.ctx, broken) }); err != nil {
+		t.Fatal(err)
+	}
+	o := e.start(customer(1))
+	e.clock.Advance(301 * time.Second)
+	if n := e.sweep(); n != 1 {
+		t.Fatalf("sweep fired %d, want 1 past the broken order", n)
+	}
+	if got := e.get(o.ID); got.State != presso.StateTimedOut {
+		t.Fatalf("order behind the broken one is %s, want timed_out", got.State)
+	}
+	b, err := e.db.GetOrder(e.ctx, "o_broken")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := e.clock.Now().Add(time.Minute); b.State != presso.StateWaiting || b.Deadline == nil || !b.Deadline.Equal(want) {
+		t.Fatalf("broken order = %s, deadline %v; want waiting, retried at %v", b.State, b.Deadline, want)
 	}
 }

@@ -21,12 +21,14 @@ func TestOnPostgres(t *testing.T) {
 		{"CustomerCancelRules", TestCustomerCancelRules},
 		{"OrderNumbers", TestOrderNumbers},
 		{"DailyReset", TestDailyReset},
+		{"NumberAcrossMidnight", TestNumberAcrossMidnight},
 		{"StartRejections", TestStartRejections},
 		{"CustomerLimit", TestCustomerLimit},
 		{"Visibility", TestVisibility},
 		{"FastBarista", TestFastBarista},
 		{"Unmake", TestUnmake},
 		{"Collect", TestCollect},
+		{"SweepSkipsAFailingOrder", TestSweepSkipsAFailingOrder},
 		{"EventPayloads", TestEventPayloads},
 	} {
 		t.Run(tc.name, tc.fn)

@@ -433,13 +433,15 @@ func (c *Tx) InsertOrder(ctx context.Context, o *presso.Order) error {
 }
 
 // UpdateOrder writes o if the stored version is still prev, and reports
-// whether it did. A false means another transition won the race.
+// whether it did. A false means another transition won the race. numberDay
+// is the counter day of a number drawn by this transition; "" keeps the
+// stored one, so a later transition cannot move a number to another day.
 func (c *Tx) UpdateOrder(ctx context.Context, o *presso.Order, prev int64, numberDay string) (bool, error) {
 	drink, err := encodeDrink(o.Drink)
 	if err != nil {
 		return false, err
 	}
-	res, err := c.q.ExecContext(ctx, `UPDATE orders SET state = $3, cause = $4, number = $5, number_day = $6, drink = $7,
+	res, err := c.q.ExecContext(ctx, `UPDATE orders SET state = $3, cause = $4, number = $5, number_day = COALESCE(NULLIF($6, ''), number_day), drink = $7,
 		barista_id = $8, barista_name = $9, submitted_at = $10, made_at = $11, finished_at = $12, deadline_at = $13, version = $14,
 		collected_at = $15
 		WHERE id = $1 AND version = $2`,
@@ -533,6 +535,13 @@ func (c *Tx) ClaimDue(ctx context.Context, now time.Time, limit int) ([]string, 
 		ids = append(ids, id)
 	}
 	return ids, unavailable(rows.Err())
+}
+
+// PostponeDeadline moves an order's pending deadline to at, so a timeout
+// that keeps failing does not stay first in line.
+func (c *Tx) PostponeDeadline(ctx context.Context, id string, at time.Time) error {
+	_, err := c.q.ExecContext(ctx, `UPDATE orders SET deadline_at = $2 WHERE id = $1 AND deadline_at IS NOT NULL`, id, ms(at))
+	return unavailable(err)
 }
 
 // NextDeadline is the earliest pending deadline, if any.
