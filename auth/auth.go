@@ -175,6 +175,7 @@ func (s *Service) CustomerSignIn(ctx context.Context, ip, email, code string) (S
 	}
 	var cu store.Customer
 	err = s.db.Tx(ctx, func(tx *store.Tx) error {
+		cu = store.Customer{} // the transaction may run again
 		hash, err := tx.TakeSigninAttempt(ctx, email, s.now(), codeMaxAttempts)
 		if err != nil {
 			return err

@@ -223,14 +223,17 @@ func (p *Processor) fire(ctx context.Context, tx *store.Tx, who presso.Identity,
 	if err := tx.AppendHistory(ctx, after.ID, after.Version, store.Step{At: c.now, From: before.State, To: after.State, Trigger: string(t), Actor: actor}); err != nil {
 		return nil, err
 	}
+	// Rows are locked in the order Start takes them (the customer's day,
+	// then the bar), so a customer's new order and the end of their last
+	// one cannot deadlock on PostgreSQL.
 	if after.State.Terminal() && !before.State.Terminal() {
-		if err := tx.ReleaseCapacity(ctx, after.EventID); err != nil {
-			return nil, err
-		}
 		if after.State != presso.StateCompleted && !after.Exempt {
 			if err := tx.UncountCustomerOrder(ctx, after.EventID, after.UserID, after.Day); err != nil {
 				return nil, err
 			}
+		}
+		if err := tx.ReleaseCapacity(ctx, after.EventID); err != nil {
+			return nil, err
 		}
 	}
 	for _, dt := range tr.Emit {

@@ -711,3 +711,50 @@ func TestSweepSkipsAFailingOrder(t *testing.T) {
 		t.Fatalf("broken order = %s, deadline %v; want waiting, retried at %v", b.State, b.Deadline, want)
 	}
 }
+
+// TestNewOrderWhileLastEnds runs, for several customers at once, the end
+// of an order beside the start of the customer's next one. The two take the
+// same rows (the customer's day, the bar) and once deadlocked on PostgreSQL,
+// which failed one of them. Nothing may fail here.
+func TestNewOrderWhileLastEnds(t *testing.T) {
+	e := newEnv(t, func(b *presso.Bar) {
+		b.Limits.DrinksPerCode, b.Limits.MaxQueue, b.Limits.MaxPerCustomer = 10000, 10000, 1000
+	})
+	qr := e.code("demo").Code
+	var wg sync.WaitGroup
+	errs := make(chan error, 1000)
+	for c := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			who := customer(c)
+			for range 25 {
+				o, err := e.p.Start(e.ctx, who, "demo", qr)
+				if err != nil {
+					errs <- err
+					return
+				}
+				var both sync.WaitGroup
+				both.Add(2)
+				go func() {
+					defer both.Done()
+					if _, err := e.p.Fire(e.ctx, who, o.ID, orders.TriggerCancel, orders.SubmitInput{}); err != nil {
+						errs <- err
+					}
+				}()
+				go func() {
+					defer both.Done()
+					if _, err := e.p.Start(e.ctx, who, "demo", qr); err != nil {
+						errs <- err
+					}
+				}()
+				both.Wait()
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Errorf("unexpected error: %v", err)
+	}
+}

@@ -29,6 +29,7 @@ func TestOnPostgres(t *testing.T) {
 		{"Unmake", TestUnmake},
 		{"Collect", TestCollect},
 		{"SweepSkipsAFailingOrder", TestSweepSkipsAFailingOrder},
+		{"NewOrderWhileLastEnds", TestNewOrderWhileLastEnds},
 		{"EventPayloads", TestEventPayloads},
 	} {
 		t.Run(tc.name, tc.fn)

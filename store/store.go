@@ -113,8 +113,21 @@ func (db *DB) Ping(ctx context.Context) error {
 	return db.write.QueryRowContext(ctx, "SELECT 1").Scan(&one)
 }
 
-// Tx runs fn in a write transaction and commits it if fn returns nil.
+// Tx runs fn in a write transaction and commits it if fn returns nil. A
+// transaction PostgreSQL aborts as a deadlock or serialization victim is
+// run again, up to three times, so fn must not act outside the transaction
+// before it returns.
 func (db *DB) Tx(ctx context.Context, fn func(*Tx) error) error {
+	var err error
+	for attempt := 0; attempt < 3; attempt++ {
+		if err = db.tx(ctx, fn); !retryable(err) {
+			return err
+		}
+	}
+	return err
+}
+
+func (db *DB) tx(ctx context.Context, fn func(*Tx) error) error {
 	tx, err := db.write.BeginTx(ctx, nil)
 	if err != nil {
 		return unavailable(err)
@@ -135,6 +148,16 @@ func (db *DB) Tx(ctx context.Context, fn func(*Tx) error) error {
 		return unavailable(err)
 	}
 	return nil
+}
+
+// retryable reports a PostgreSQL deadlock (40P01) or serialization
+// failure (40001): the transaction did nothing and may simply run again.
+func retryable(err error) bool {
+	var se interface{ SQLState() string }
+	if errors.As(err, &se) {
+		return se.SQLState() == "40P01" || se.SQLState() == "40001"
+	}
+	return false
 }
 
 // unavailable marks a database failure as something to retry later.
