@@ -758,3 +758,26 @@ func TestNewOrderWhileLastEnds(t *testing.T) {
 		t.Errorf("unexpected error: %v", err)
 	}
 }
+
+// TestWindowChange: lengthening the code window mid-window gives the
+// display a code that is live for the new window, not a code left from the
+// old window length that has already run out.
+func TestWindowChange(t *testing.T) {
+	e := newEnv(t, nil)
+	e.clock.Advance(2 * time.Minute) // 10:02: the 300 s window 10:00-10:05
+	if old := e.code("demo"); !old.WindowEnd.Equal(time.Date(2026, 11, 25, 10, 5, 0, 0, time.UTC)) {
+		t.Fatalf("window end = %v, want 10:05", old.WindowEnd)
+	}
+	e.clock.Advance(5 * time.Minute) // 10:07
+	secs := 600
+	if _, err := e.cfg.Update(e.ctx, admin, "demo", config.Patch{Limits: &config.LimitsPatch{WindowSeconds: &secs}}); err != nil {
+		t.Fatal(err)
+	}
+	cur := e.code("demo") // the 600 s window 10:00-10:10 starts where the old row did
+	if !cur.WindowEnd.Equal(time.Date(2026, 11, 25, 10, 10, 0, 0, time.UTC)) || cur.Remaining != 10 {
+		t.Fatalf("after the change: %+v, want a window to 10:10 with 10 uses", cur)
+	}
+	if _, err := e.p.Start(e.ctx, customer(1), "demo", cur.Code); err != nil {
+		t.Fatalf("the displayed code does not work: %v", err)
+	}
+}

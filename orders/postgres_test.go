@@ -30,6 +30,7 @@ func TestOnPostgres(t *testing.T) {
 		{"Collect", TestCollect},
 		{"SweepSkipsAFailingOrder", TestSweepSkipsAFailingOrder},
 		{"NewOrderWhileLastEnds", TestNewOrderWhileLastEnds},
+		{"WindowChange", TestWindowChange},
 		{"EventPayloads", TestEventPayloads},
 	} {
 		t.Run(tc.name, tc.fn)

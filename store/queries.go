@@ -306,8 +306,11 @@ type Code struct {
 // EnsureCode inserts the window's code unless one exists, then returns the
 // stored one. Two replicas creating the same window agree on one code.
 func (c *Tx) EnsureCode(ctx context.Context, want Code) (Code, error) {
+	// A stored row for the same start but another end was made under another
+	// window length: it is stale, so it gets the new window and code.
 	_, err := c.q.ExecContext(ctx, `INSERT INTO qr_codes (event_id, window_start, window_end, code, uses_left) VALUES ($1, $2, $3, $4, $5)
-		ON CONFLICT (event_id, window_start) DO NOTHING`,
+		ON CONFLICT (event_id, window_start) DO UPDATE SET window_end = excluded.window_end, code = excluded.code, uses_left = excluded.uses_left
+		WHERE qr_codes.window_end <> excluded.window_end`,
 		want.EventID, ms(want.WindowStart), ms(want.WindowEnd), want.Code, want.UsesLeft)
 	if err != nil {
 		return Code{}, unavailable(err)
