@@ -200,14 +200,15 @@ type Message struct {
 	Data    []byte
 }
 
-// Consume delivers every message published from now on, in stream order,
-// until ctx ends. It is how each replica hears every event, whichever
-// replica published it.
-func (b *Bus) Consume(ctx context.Context, handle func(Message)) error {
+// Consume delivers, in stream order, every message after sequence after
+// (0: from the start) until stop is called. It is how each replica hears
+// every event, whichever replica published it. It returns once the
+// consumer is set up.
+func (b *Bus) Consume(ctx context.Context, after uint64, handle func(Message)) (stop func(), err error) {
 	cons, err := b.stream.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{
-		FilterSubjects: []string{"presso.>"}, DeliverPolicy: jetstream.DeliverNewPolicy})
+		FilterSubjects: []string{"presso.>"}, DeliverPolicy: jetstream.DeliverByStartSequencePolicy, OptStartSeq: after + 1})
 	if err != nil {
-		return fmt.Errorf("consumer: %w", err)
+		return nil, fmt.Errorf("consumer: %w", err)
 	}
 	cc, err := cons.Consume(func(m jetstream.Msg) {
 		md, err := m.Metadata()
@@ -217,11 +218,9 @@ func (b *Bus) Consume(ctx context.Context, handle func(Message)) error {
 		handle(Message{Seq: md.Sequence.Stream, Subject: m.Subject(), Data: m.Data()})
 	})
 	if err != nil {
-		return fmt.Errorf("consume: %w", err)
+		return nil, fmt.Errorf("consume: %w", err)
 	}
-	<-ctx.Done()
-	cc.Stop()
-	return nil
+	return cc.Stop, nil
 }
 
 // LastSeq is the stream's last sequence, 0 when empty.

@@ -12,9 +12,12 @@ package publisher
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
+	"time"
 
 	"presso"
 	"presso/bus"
@@ -88,9 +91,12 @@ type Publisher struct {
 	bus *bus.Bus
 	log *slog.Logger
 
+	ready atomic.Bool
+
 	mu      sync.Mutex
 	subs    map[*Subscription]struct{}
 	lastSeq uint64 // the last sequence handed out, so a snapshot knows where it stands
+	started bool   // lastSeq has been read from the stream
 }
 
 // New returns a publisher; start it with Run.
@@ -98,14 +104,51 @@ func New(b *bus.Bus, log *slog.Logger) *Publisher {
 	return &Publisher{bus: b, log: log, subs: map[*Subscription]struct{}{}}
 }
 
-// Run hears the bus until ctx ends.
-func (p *Publisher) Run(ctx context.Context) error {
-	if seq, err := p.bus.LastSeq(ctx); err == nil {
+// Run hears the bus until ctx ends. It starts right after the stream's
+// last event, so nothing published while it starts is skipped, and if the
+// feed cannot be set up (a cluster still electing leaders) it keeps trying.
+func (p *Publisher) Run(ctx context.Context) {
+	for wait := 250 * time.Millisecond; ctx.Err() == nil; wait = min(2*wait, 5*time.Second) {
+		stop, err := p.start(ctx)
+		if err == nil {
+			p.ready.Store(true)
+			<-ctx.Done()
+			stop()
+			return
+		}
+		p.log.Warn("real-time feed not started; trying again", "in", wait, "err", err)
+		select {
+		case <-ctx.Done():
+		case <-time.After(wait):
+		}
+	}
+}
+
+func (p *Publisher) start(ctx context.Context) (func(), error) {
+	p.mu.Lock()
+	started := p.started
+	p.mu.Unlock()
+	if !started {
+		seq, err := p.bus.LastSeq(ctx)
+		if err != nil {
+			return nil, err
+		}
 		p.mu.Lock()
-		p.lastSeq = seq
+		p.lastSeq, p.started = seq, true
 		p.mu.Unlock()
 	}
-	return p.bus.Consume(ctx, p.dispatch)
+	p.mu.Lock()
+	from := p.lastSeq
+	p.mu.Unlock()
+	return p.bus.Consume(ctx, from, p.dispatch)
+}
+
+// Ready reports whether the real-time feed is running.
+func (p *Publisher) Ready() error {
+	if !p.ready.Load() {
+		return errors.New("the real-time feed is not running yet")
+	}
+	return nil
 }
 
 func (p *Publisher) dispatch(m bus.Message) {
@@ -116,9 +159,10 @@ func (p *Publisher) dispatch(m bus.Message) {
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if m.Seq > p.lastSeq {
-		p.lastSeq = m.Seq
+	if m.Seq <= p.lastSeq {
+		return // already handed out
 	}
+	p.lastSeq = m.Seq
 	for s := range p.subs {
 		detail, ok := s.ch.Match(&env)
 		if !ok {

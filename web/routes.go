@@ -54,6 +54,9 @@ func (s *Server) ready(w http.ResponseWriter, r *http.Request) error {
 	if err := s.Bus.Ready(r.Context()); err != nil {
 		return &presso.Error{Kind: presso.KindUnavailable, Code: "bus_unavailable", Message: "event bus unavailable", Err: err}
 	}
+	if err := s.Publisher.Ready(); err != nil {
+		return &presso.Error{Kind: presso.KindUnavailable, Code: "feed_unavailable", Message: "real-time feed not running", Err: err}
+	}
 	return writeJSON(w, 200, map[string]string{"status": "ready"})
 }
 

@@ -201,12 +201,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	done := make(chan struct{}, 3)
 	go func() { relay.Run(bg, 500*time.Millisecond); done <- struct{}{} }()
 	go func() { proc.RunSweeper(bg, o.sweepInterval); done <- struct{}{} }()
-	go func() {
-		if err := pub.Run(bg); err != nil {
-			log.Error("publisher stopped", "err", err)
-		}
-		done <- struct{}{}
-	}()
+	go func() { pub.Run(bg); done <- struct{}{} }()
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- httpSrv.Serve(ln) }()
 
