@@ -60,6 +60,25 @@ func New(db *store.DB, now func() time.Time, dev bool, mail Mailer, log *slog.Lo
 	return &Service{db: db, now: now, dev: dev, mail: mail, log: log, limits: NewLimiter(now), perAddr: perAddress}
 }
 
+// RunCleanup deletes expired sessions, sign-in codes and unreachable
+// name-only customers every interval until ctx ends, so sign-ins cannot
+// grow the database without bound.
+func (s *Service) RunCleanup(ctx context.Context, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		err := s.db.Tx(ctx, func(tx *store.Tx) error { return tx.DeleteExpiredSessions(ctx, s.now()) })
+		if err != nil && ctx.Err() == nil {
+			s.log.Warn("clean up expired sessions", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
 // Session is a signed-in session: the cookie token and who it is.
 type Session struct {
 	Token    string

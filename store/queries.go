@@ -257,11 +257,19 @@ func (c conn) SessionIdentity(ctx context.Context, tokenHash string, now time.Ti
 	return id, unavailable(err)
 }
 
-// DeleteExpiredSessions removes sessions and codes past their expiry.
+// DeleteExpiredSessions removes sessions and codes past their expiry, and
+// the name-only customers nothing refers to any more.
 func (c *Tx) DeleteExpiredSessions(ctx context.Context, now time.Time) error {
 	_, err := c.q.ExecContext(ctx, `DELETE FROM sessions WHERE expires_at <= $1`, ms(now))
 	if err == nil {
 		_, err = c.q.ExecContext(ctx, `DELETE FROM signin_codes WHERE expires_at <= $1`, ms(now))
+	}
+	if err == nil {
+		// A name sign-in is a new customer each time; one with no session
+		// left and no order can never be reached again.
+		_, err = c.q.ExecContext(ctx, `DELETE FROM customers WHERE email IS NULL
+			AND NOT EXISTS (SELECT 1 FROM sessions s WHERE s.user_id = customers.id)
+			AND NOT EXISTS (SELECT 1 FROM orders o WHERE o.user_id = customers.id)`)
 	}
 	return unavailable(err)
 }

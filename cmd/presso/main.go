@@ -198,10 +198,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	httpSrv := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second}
 	httpSrv.RegisterOnShutdown(endStreams)
 
-	done := make(chan struct{}, 3)
+	done := make(chan struct{}, 4)
 	go func() { relay.Run(bg, 500*time.Millisecond); done <- struct{}{} }()
 	go func() { proc.RunSweeper(bg, o.sweepInterval); done <- struct{}{} }()
 	go func() { pub.Run(bg); done <- struct{}{} }()
+	go func() { authSvc.RunCleanup(bg, 10*time.Minute); done <- struct{}{} }()
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- httpSrv.Serve(ln) }()
 
@@ -218,7 +219,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		err = serr
 	}
 	stopBG()
-	for range 3 {
+	for range cap(done) {
 		<-done
 	}
 	if errors.Is(err, http.ErrServerClosed) {
