@@ -238,37 +238,59 @@ var ErrTooOld = errors.New("replay start is older than the stream keeps")
 // Replay returns the messages on subject (wildcards allowed) after seq,
 // up to the stream's last sequence now, at most max of them. ok is false
 // when there were more than max, or seq is older than the stream keeps:
-// the caller should start over from a snapshot.
+// the caller should start over from a snapshot. It reads through a
+// short-lived consumer in batches, not a request per message.
 func (b *Bus) Replay(ctx context.Context, subject string, after uint64, max int) ([]Message, bool, error) {
 	info, err := b.stream.Info(ctx)
 	if err != nil {
 		return nil, false, err
 	}
-	if after > info.State.LastSeq {
+	last := info.State.LastSeq
+	switch {
+	case after > last:
 		return nil, false, nil
-	}
-	if info.State.Msgs > 0 && after+1 < info.State.FirstSeq {
+	case info.State.Msgs > 0 && after+1 < info.State.FirstSeq:
 		return nil, false, nil
+	case after == last:
+		return []Message{}, true, nil
 	}
-	var out []Message
-	for seq := after + 1; seq <= info.State.LastSeq; {
-		m, err := b.stream.GetMsg(ctx, seq, jetstream.WithGetMsgSubject(subject))
-		if errors.Is(err, jetstream.ErrMsgNotFound) {
-			break
-		}
+	cons, err := b.stream.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{
+		FilterSubjects: []string{subject}, DeliverPolicy: jetstream.DeliverByStartSequencePolicy, OptStartSeq: after + 1})
+	if err != nil {
+		return nil, false, err
+	}
+	out := []Message{}
+	for {
+		batch, err := cons.Fetch(256, jetstream.FetchMaxWait(250*time.Millisecond))
 		if err != nil {
 			return nil, false, err
 		}
-		if m.Sequence > info.State.LastSeq {
-			break
+		got, more := 0, true
+		for m := range batch.Messages() {
+			got++
+			md, err := m.Metadata()
+			if err != nil {
+				return nil, false, err
+			}
+			if md.Sequence.Stream > last {
+				more = false
+				break
+			}
+			if len(out) == max {
+				return nil, false, nil
+			}
+			out = append(out, Message{Seq: md.Sequence.Stream, Subject: m.Subject(), Data: m.Data()})
+			if md.Sequence.Stream == last || md.NumPending == 0 {
+				more = false
+			}
 		}
-		if len(out) == max {
-			return nil, false, nil
+		if err := batch.Error(); err != nil && !errors.Is(err, nats.ErrTimeout) {
+			return nil, false, err
 		}
-		out = append(out, Message{Seq: m.Sequence, Subject: m.Subject, Data: m.Data})
-		seq = m.Sequence + 1
+		if got == 0 || !more {
+			return out, true, nil
+		}
 	}
-	return out, true, nil
 }
 
 // All returns every message on the stream, for tests and the invariant
