@@ -293,12 +293,3 @@ func (b *Bus) Replay(ctx context.Context, subject string, after uint64, max int)
 	}
 }
 
-// All returns every message on the stream, for tests and the invariant
-// check.
-func (b *Bus) All(ctx context.Context) ([]Message, error) {
-	msgs, ok, err := b.Replay(ctx, "presso.>", 0, 1<<30)
-	if err == nil && !ok {
-		err = errors.New("stream could not be read from the start")
-	}
-	return msgs, err
-}
