@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/mail"
+	"runtime"
 	"strings"
 	"time"
 
@@ -43,7 +44,8 @@ type Service struct {
 	mail    Mailer
 	log     *slog.Logger
 	limits  *Limiter
-	perAddr int // sign-ins per client address per minute
+	perAddr int           // sign-ins per client address per minute
+	hashing chan struct{} // bounds concurrent password checks: each takes 19 MiB
 }
 
 // DefaultAddressLimit is how many sign-ins one client address may make a
@@ -57,7 +59,8 @@ func New(db *store.DB, now func() time.Time, dev bool, mail Mailer, log *slog.Lo
 	if perAddress <= 0 {
 		perAddress = DefaultAddressLimit
 	}
-	return &Service{db: db, now: now, dev: dev, mail: mail, log: log, limits: NewLimiter(now), perAddr: perAddress}
+	return &Service{db: db, now: now, dev: dev, mail: mail, log: log, limits: NewLimiter(now), perAddr: perAddress,
+		hashing: make(chan struct{}, 2*runtime.GOMAXPROCS(0))}
 }
 
 // RunCleanup deletes expired sessions, sign-in codes and unreachable
@@ -120,8 +123,18 @@ func (s *Service) SignOut(ctx context.Context, token string) error {
 
 // StaffSignIn checks a username and password.
 func (s *Service) StaffSignIn(ctx context.Context, ip, username, password string) (Session, error) {
-	if !s.limits.Allow("staff-ip:"+ip, s.perAddr/5, time.Minute) || !s.limits.Allow("staff-user:"+username, 10, time.Minute) {
+	// The per-name limit is per address too, so guessing at "admin" from
+	// one place cannot lock the real admin out from another.
+	if !s.limits.Allow("staff-ip:"+ip, s.perAddr/5, time.Minute) || !s.limits.Allow("staff-user:"+username+"@"+ip, 10, time.Minute) {
 		return Session{}, presso.E(presso.KindLimited, "rate_limited", "too many sign-in attempts: wait a minute")
+	}
+	select {
+	case s.hashing <- struct{}{}:
+		defer func() { <-s.hashing }()
+	case <-time.After(5 * time.Second):
+		return Session{}, presso.E(presso.KindUnavailable, "busy", "too many sign-ins at once: try again")
+	case <-ctx.Done():
+		return Session{}, ctx.Err()
 	}
 	st, err := s.db.StaffByUsername(ctx, username)
 	if presso.IsKind(err, presso.KindNotFound) {
