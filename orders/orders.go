@@ -260,7 +260,7 @@ func (p *Processor) Get(ctx context.Context, who presso.Identity, id string) (*p
 		return nil, presso.NotFound("order")
 	}
 	if o.State == presso.StateQueued || o.State == presso.StateMaking {
-		if o.Position, err = p.db.QueuePosition(ctx, o.EventID, o.Number); err != nil {
+		if o.Position, err = p.db.QueuePosition(ctx, o); err != nil {
 			return nil, err
 		}
 	}

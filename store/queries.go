@@ -478,7 +478,7 @@ func (c conn) GetOrder(ctx context.Context, id string) (*presso.Order, error) {
 }
 
 // ListOrders returns a bar's orders in the given states. Active orders come
-// by number; finished ones only if they finished at or after since, newest
+// in the order they were queued (numbers restart daily on some bars); finished ones only if they finished at or after since, newest
 // first. No states means every state.
 func (c conn) ListOrders(ctx context.Context, eventID string, states []presso.State, since time.Time) ([]*presso.Order, error) {
 	if len(states) == 0 {
@@ -493,8 +493,8 @@ func (c conn) ListOrders(ctx context.Context, eventID string, states []presso.St
 	}
 	rows, err := c.q.QueryContext(ctx, `SELECT `+orderColumns+` FROM orders
 		WHERE event_id = $1 AND state IN (`+strings.Join(ph, ", ")+`) AND (finished_at IS NULL OR finished_at >= $2)
-		ORDER BY CASE WHEN finished_at IS NULL THEN 0 ELSE 1 END, CASE WHEN finished_at IS NULL THEN number END,
-			finished_at DESC, created_at, id`, args...)
+		ORDER BY CASE WHEN finished_at IS NULL THEN 0 ELSE 1 END, CASE WHEN finished_at IS NULL THEN submitted_at END,
+			CASE WHEN finished_at IS NULL THEN number END, finished_at DESC, created_at, id`, args...)
 	return collectOrders(rows, err)
 }
 
@@ -520,12 +520,17 @@ func collectOrders(rows *sql.Rows, err error) ([]*presso.Order, error) {
 	return orders, unavailable(rows.Err())
 }
 
-// QueuePosition is how many numbered, unfinished orders of the bar are at
-// or ahead of number: 1 means next.
-func (c conn) QueuePosition(ctx context.Context, eventID string, number int64) (int, error) {
+// QueuePosition is how many numbered, unfinished orders of o's bar were
+// queued at or before o: 1 means next. It goes by when each was queued, not
+// by number, because a bar that numbers by day starts again at 1.
+func (c conn) QueuePosition(ctx context.Context, o *presso.Order) (int, error) {
+	if o.SubmittedAt == nil {
+		return 0, nil
+	}
 	var n int
-	err := c.q.QueryRowContext(ctx, `SELECT COUNT(*) FROM orders WHERE event_id = $1 AND state IN ('queued', 'making') AND number <= $2`,
-		eventID, number).Scan(&n)
+	err := c.q.QueryRowContext(ctx, `SELECT COUNT(*) FROM orders WHERE event_id = $1 AND state IN ('queued', 'making')
+		AND (submitted_at < $2 OR (submitted_at = $2 AND number <= $3))`,
+		o.EventID, ms(*o.SubmittedAt), o.Number).Scan(&n)
 	return n, unavailable(err)
 }
 

@@ -1048,37 +1048,49 @@ func testUserOrders(t *testing.T, db *store.DB) {
 
 func testQueuePosition(t *testing.T, db *store.DB) {
 	ctx := t.Context()
+	queued := func(id, event string, state presso.State, number int64, at time.Time) *presso.Order {
+		o := order(id, event, "u-"+id, state, number, t0)
+		if number > 0 {
+			o.SubmittedAt = &at
+		}
+		return o
+	}
+	orders := map[string]*presso.Order{}
 	for _, o := range []*presso.Order{
-		order("w", "e1", "u1", presso.StateWaiting, 0, t0),
-		order("q1", "e1", "u2", presso.StateQueued, 1, t0),
-		order("m2", "e1", "u3", presso.StateMaking, 2, t0),
-		order("c3", "e1", "u4", presso.StateCompleted, 3, t0),
-		order("q4", "e1", "u5", presso.StateQueued, 4, t0),
-		order("x5", "e1", "u6", presso.StateCancelled, 5, t0),
-		order("q6", "e1", "u7", presso.StateQueued, 6, t0),
-		order("other", "e2", "u1", presso.StateQueued, 1, t0),
+		queued("w", "e1", presso.StateWaiting, 0, t0),
+		queued("q1", "e1", presso.StateQueued, 10, at(time.Minute)),
+		queued("m2", "e1", presso.StateMaking, 20, at(2*time.Minute)),
+		queued("c3", "e1", presso.StateCompleted, 30, at(3*time.Minute)),
+		queued("q4", "e1", presso.StateQueued, 40, at(4*time.Minute)),
+		queued("x5", "e1", presso.StateCancelled, 50, at(5*time.Minute)),
+		// Queued last with the lowest number, as after midnight on a bar
+		// that numbers by day: it is still behind everything queued before.
+		queued("q1b", "e1", presso.StateQueued, 5, at(6*time.Minute)),
+		// Queued at the same millisecond as q4: the number breaks the tie.
+		queued("q7", "e1", presso.StateQueued, 70, at(4*time.Minute)),
+		queued("other", "e2", presso.StateQueued, 1, at(time.Minute)),
 	} {
 		insertOrder(t, db, o)
+		orders[o.ID] = o
 	}
 	for _, c := range []struct {
-		event  string
-		number int64
-		want   int
+		id   string
+		want int
 	}{
-		{"e1", 1, 1},
-		{"e1", 2, 2},
-		{"e1", 4, 3},
-		{"e1", 6, 4},
-		{"e1", 100, 4},
-		{"e2", 1, 1},
-		{"nope", 1, 0},
+		{"q1", 1},
+		{"m2", 2},
+		{"q4", 3},
+		{"q7", 4},
+		{"q1b", 5},
+		{"other", 1},
+		{"w", 0},
 	} {
-		got, err := db.QueuePosition(ctx, c.event, c.number)
+		got, err := db.QueuePosition(ctx, orders[c.id])
 		if err != nil {
-			t.Fatalf("QueuePosition(%s, %d) = %v", c.event, c.number, err)
+			t.Fatalf("QueuePosition(%s) = %v", c.id, err)
 		}
 		if got != c.want {
-			t.Fatalf("QueuePosition(%s, %d) = %d, want %d", c.event, c.number, got, c.want)
+			t.Fatalf("QueuePosition(%s) = %d, want %d", c.id, got, c.want)
 		}
 	}
 }

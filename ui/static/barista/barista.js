@@ -93,7 +93,8 @@ const view = (o) => pending.get(o.id) || o;
 function render() {
   const now = serverNow();
   const all = [...orders.values()].map(view).filter((o) => o.number > 0);
-  const byNumber = (a, b) => a.number - b.number;
+  // In the order they were queued: a bar that numbers by day starts at 1 again.
+  const byNumber = (a, b) => ms(a.submittedAt) - ms(b.submittedAt) || a.number - b.number;
   const fresh = all.filter((o) => o.state === 'queued').sort(byNumber);
   const making = all.filter((o) => o.state === 'making')
     .sort((a, b) => (b.baristaId === me.id) - (a.baristaId === me.id) || byNumber(a, b));

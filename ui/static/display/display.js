@@ -204,7 +204,8 @@ function setRing(circle, frac, left) {
 
 function renderOrders() {
   const all = [...state.orders.values()];
-  const made = all.filter((o) => o.state === 'queued' || o.state === 'making').sort((a, b) => a.number - b.number);
+  const made = all.filter((o) => o.state === 'queued' || o.state === 'making')
+    .sort((a, b) => ms(a.submittedAt) - ms(b.submittedAt) || a.number - b.number); // queued order, not number: numbers may restart daily
   const ready = all.filter((o) => o.state === 'completed').sort((a, b) => ms(b.finishedAt) - ms(a.finishedAt));
   fill('made', made, MAX_MADE, s.nothingMade);
   fill('ready', ready, MAX_READY, s.nothingReady);
