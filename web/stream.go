@@ -93,7 +93,10 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request, ch publisher.Cha
 	h.Set("Content-Type", "text/event-stream")
 	h.Set("Cache-Control", "no-store")
 	h.Set("X-Accel-Buffering", "no")
-	rc.SetWriteDeadline(time.Time{})
+	// Each write must finish within a while, so a client that stops
+	// reading cannot hold its handler (and a shutdown) forever.
+	alive := func() { rc.SetWriteDeadline(time.Now().Add(30 * time.Second)) }
+	alive()
 	w.WriteHeader(http.StatusOK)
 	fmt.Fprint(w, "retry: 2000\n\n")
 	if !resumed {
@@ -126,6 +129,7 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request, ch publisher.Cha
 		case <-sub.Dropped():
 			return nil // the client reconnects and resumes from its last id
 		case <-ping.C:
+			alive()
 			if _, err := fmt.Fprint(w, ": ping\n\n"); err != nil {
 				return nil
 			}
@@ -134,6 +138,7 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request, ch publisher.Cha
 				continue // already sent from the backlog
 			}
 			last = m.Seq
+			alive()
 			if err := writeEvent(w, m.Seq, m.Type, m.Detail); err != nil {
 				return nil
 			}
