@@ -292,4 +292,3 @@ func (b *Bus) Replay(ctx context.Context, subject string, after uint64, max int)
 		}
 	}
 }
-
