@@ -323,12 +323,17 @@ func (c *Tx) EnsureCode(ctx context.Context, want Code) (Code, error) {
 	if err != nil {
 		return Code{}, unavailable(err)
 	}
-	got := Code{EventID: want.EventID}
-	var start, end int64
-	err = c.q.QueryRowContext(ctx, `SELECT code, window_start, window_end, uses_left FROM qr_codes WHERE event_id = $1 AND window_start = $2`,
-		want.EventID, ms(want.WindowStart)).Scan(&got.Code, &start, &end, &got.UsesLeft)
-	got.WindowStart, got.WindowEnd = fromMS(start), fromMS(end)
-	return got, unavailable(err)
+	return c.CodeAt(ctx, want.EventID, want.WindowStart)
+}
+
+// CodeAt returns the bar's code for the window starting at start.
+func (c conn) CodeAt(ctx context.Context, eventID string, start time.Time) (Code, error) {
+	got := Code{EventID: eventID}
+	var from, end int64
+	err := c.q.QueryRowContext(ctx, `SELECT code, window_start, window_end, uses_left FROM qr_codes WHERE event_id = $1 AND window_start = $2`,
+		eventID, ms(start)).Scan(&got.Code, &from, &end, &got.UsesLeft)
+	got.WindowStart, got.WindowEnd = fromMS(from), fromMS(end)
+	return got, notFound(err, "code")
 }
 
 // UseCode takes one use of a live code. It reports false, with the stored

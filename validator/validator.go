@@ -58,13 +58,18 @@ type Current struct {
 // Current returns the code of the window now, creating it on first use.
 func (v *Validator) Current(ctx context.Context, bar *presso.Bar) (Current, error) {
 	start, end := Window(bar, v.now())
-	var c store.Code
-	err := v.db.Tx(ctx, func(tx *store.Tx) error {
-		var err error
-		c, err = tx.EnsureCode(ctx, store.Code{EventID: bar.ID, Code: presso.RandomString(codeLength, codeAlphabet),
-			WindowStart: start, WindowEnd: end, UsesLeft: bar.Limits.DrinksPerCode})
-		return err
-	})
+	// Screens ask often and the code exists after the first ask, so read it
+	// first; only the first ask of a window (or after the window length
+	// changed) needs the write transaction.
+	c, err := v.db.CodeAt(ctx, bar.ID, start)
+	if err != nil || !c.WindowEnd.Equal(end) {
+		err = v.db.Tx(ctx, func(tx *store.Tx) error {
+			var err error
+			c, err = tx.EnsureCode(ctx, store.Code{EventID: bar.ID, Code: presso.RandomString(codeLength, codeAlphabet),
+				WindowStart: start, WindowEnd: end, UsesLeft: bar.Limits.DrinksPerCode})
+			return err
+		})
+	}
 	if err != nil {
 		return Current{}, fmt.Errorf("current code for %s: %w", bar.ID, err)
 	}
