@@ -126,7 +126,7 @@ func (p *Publisher) Run(ctx context.Context) {
 
 func (p *Publisher) start(ctx context.Context) (func(), error) {
 	p.mu.Lock()
-	started := p.started
+	started, from := p.started, p.lastSeq
 	p.mu.Unlock()
 	if !started {
 		seq, err := p.bus.LastSeq(ctx)
@@ -136,10 +136,8 @@ func (p *Publisher) start(ctx context.Context) (func(), error) {
 		p.mu.Lock()
 		p.lastSeq, p.started = seq, true
 		p.mu.Unlock()
+		from = seq
 	}
-	p.mu.Lock()
-	from := p.lastSeq
-	p.mu.Unlock()
 	return p.bus.Consume(ctx, from, p.dispatch)
 }
 
