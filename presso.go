@@ -59,15 +59,12 @@ func E(kind Kind, code, format string, args ...any) *Error {
 
 // Invalid is shorthand for a 400 naming the offending field.
 func Invalid(field, format string, args ...any) *Error {
-	return &Error{Kind: KindInvalid, Code: "invalid", Field: field, Message: fmt.Sprintf(format, args...)}
+	return &Error{Kind: KindInvalid, Code: CodeInvalid, Field: field, Message: fmt.Sprintf(format, args...)}
 }
-
-// ErrNotFound is returned by lookups that found nothing.
-var ErrNotFound = &Error{Kind: KindNotFound, Code: "not_found", Message: "not found"}
 
 // NotFound names what was not found.
 func NotFound(what string) *Error {
-	return &Error{Kind: KindNotFound, Code: "not_found", Message: what + " not found"}
+	return &Error{Kind: KindNotFound, Code: CodeNotFound, Message: what + " not found"}
 }
 
 // KindOf reports the kind of err; errors that are not *Error are internal.
@@ -200,7 +197,11 @@ type Envelope struct {
 }
 
 // Subject is the bus subject of the envelope.
-func (e Envelope) Subject() string { return "presso." + e.EventID + "." + e.DetailType }
+func (e Envelope) Subject() string { return Subject(e.EventID, e.DetailType) }
+
+// Subject is the one place a bus subject is built: "presso.<eventId>.<detailType>".
+// A detailType of ">" or "Source.>" makes the filter for a bar's events.
+func Subject(eventID, detailType string) string { return "presso." + eventID + "." + detailType }
 
 // Detail types, as in the original (V1 names for completed and cancelled).
 const (
