@@ -279,6 +279,18 @@ func (p *Processor) List(ctx context.Context, who presso.Identity, eventID strin
 	return p.db.ListOrders(ctx, eventID, states, p.now().Add(-within))
 }
 
+// boardWindow is how long a finished order stays on the board's snapshot.
+const boardWindow = 10 * time.Minute
+
+// Board is the staff board's snapshot of a bar: every order a barista can
+// act on or has just finished, without those still waiting for the
+// customer's drink choice, which no barista can touch yet.
+func (p *Processor) Board(ctx context.Context, who presso.Identity, eventID string) ([]*presso.Order, error) {
+	states := []presso.State{presso.StateQueued, presso.StateMaking,
+		presso.StateCompleted, presso.StateCancelled, presso.StateTimedOut}
+	return p.List(ctx, who, eventID, states, boardWindow)
+}
+
 // Mine returns the caller's own orders, newest first.
 func (p *Processor) Mine(ctx context.Context, who presso.Identity) ([]*presso.Order, error) {
 	return p.db.UserOrders(ctx, who.ID, 100)

@@ -781,3 +781,64 @@ func TestWindowChange(t *testing.T) {
 		t.Fatalf("the displayed code does not work: %v", err)
 	}
 }
+
+// TestBoard is the staff board's snapshot: orders a barista can act on in
+// queue order, then those finished within the last ten minutes, newest
+// first; never an order still waiting for its drink, never for outsiders.
+func TestBoard(t *testing.T) {
+	e := newEnv(t, nil)
+	fire := func(who presso.Identity, id string, tr orders.Trigger) {
+		t.Helper()
+		if _, err := e.p.Fire(e.ctx, who, id, tr, orders.SubmitInput{}); err != nil {
+			t.Fatalf("%s %s: %v", tr, id, err)
+		}
+	}
+	old := e.submit(customer(3), e.start(customer(3)).ID)
+	fire(barista, old.ID, orders.TriggerComplete) // finished at 10:00:00
+	e.clock.Advance(time.Second)
+	queued := e.submit(customer(1), e.start(customer(1)).ID)
+	e.clock.Advance(time.Second)
+	making := e.submit(customer(2), e.start(customer(2)).ID)
+	fire(barista, making.ID, orders.TriggerMake)
+	e.start(customer(4)) // waiting: not on the board
+	e.clock.Advance(time.Second)
+	ready := e.submit(customer(5), e.start(customer(5)).ID)
+	fire(barista, ready.ID, orders.TriggerComplete)
+	e.clock.Advance(time.Second)
+	cancelled := e.start(customer(6))
+	fire(customer(6), cancelled.ID, orders.TriggerCancel)
+
+	ids := func(who presso.Identity) []string {
+		t.Helper()
+		list, err := e.p.Board(e.ctx, who, "demo")
+		if err != nil {
+			t.Fatalf("Board(%s): %v", who.ID, err)
+		}
+		var got []string
+		for _, o := range list {
+			got = append(got, o.ID)
+		}
+		return got
+	}
+	e.clock.Advance(10*time.Minute - 4*time.Second) // 10:10:00: the oldest finished exactly ten minutes ago
+	if got, want := ids(barista), []string{queued.ID, making.ID, cancelled.ID, ready.ID, old.ID}; !slices.Equal(got, want) {
+		t.Fatalf("board at 10:10:00 = %v, want %v", got, want)
+	}
+	e.clock.Advance(time.Second)
+	if got, want := ids(admin), []string{queued.ID, making.ID, cancelled.ID, ready.ID}; !slices.Equal(got, want) {
+		t.Fatalf("board at 10:10:01 = %v, want %v", got, want)
+	}
+	for _, c := range []struct {
+		who   presso.Identity
+		event string
+		want  string
+	}{
+		{customer(1), "demo", presso.CodeForbidden},
+		{presso.Identity{ID: "stf_x", Kind: "staff", Role: presso.RoleBarista, EventID: "elsewhere"}, "demo", presso.CodeForbidden},
+		{admin, "nope", presso.CodeNotFound},
+	} {
+		if _, err := e.p.Board(e.ctx, c.who, c.event); code(err) != c.want {
+			t.Errorf("Board(%s, %s) = %v, want %s", c.who.ID, c.event, err, c.want)
+		}
+	}
+}
