@@ -111,7 +111,7 @@ func (s *Service) newSession(ctx context.Context, id presso.Identity) (Session, 
 // Identify resolves a session token.
 func (s *Service) Identify(ctx context.Context, token string) (presso.Identity, error) {
 	if token == "" {
-		return presso.Identity{}, presso.E(presso.KindUnauthenticated, "unauthenticated", "sign in first")
+		return presso.Identity{}, presso.E(presso.KindUnauthenticated, presso.CodeUnauthenticated, "sign in first")
 	}
 	return s.db.SessionIdentity(ctx, HashToken(token), s.now())
 }
@@ -126,13 +126,13 @@ func (s *Service) StaffSignIn(ctx context.Context, ip, username, password string
 	// The per-name limit is per address too, so guessing at "admin" from
 	// one place cannot lock the real admin out from another.
 	if !s.limits.Allow("staff-ip:"+ip, s.perAddr/5, time.Minute) || !s.limits.Allow("staff-user:"+username+"@"+ip, 10, time.Minute) {
-		return Session{}, presso.E(presso.KindLimited, "rate_limited", "too many sign-in attempts: wait a minute")
+		return Session{}, presso.E(presso.KindLimited, presso.CodeRateLimited, "too many sign-in attempts: wait a minute")
 	}
 	select {
 	case s.hashing <- struct{}{}:
 		defer func() { <-s.hashing }()
 	case <-time.After(5 * time.Second):
-		return Session{}, presso.E(presso.KindUnavailable, "busy", "too many sign-ins at once: try again")
+		return Session{}, presso.E(presso.KindUnavailable, presso.CodeBusy, "too many sign-ins at once: try again")
 	case <-ctx.Done():
 		return Session{}, ctx.Err()
 	}
@@ -151,7 +151,7 @@ func (s *Service) StaffSignIn(ctx context.Context, ip, username, password string
 }
 
 func badCredentials() error {
-	return presso.E(presso.KindUnauthenticated, "bad_credentials", "wrong username or password")
+	return presso.E(presso.KindUnauthenticated, presso.CodeBadCredentials, "wrong username or password")
 }
 
 // NormalizeEmail checks and canonicalises an email address.
@@ -172,7 +172,7 @@ func (s *Service) RequestCode(ctx context.Context, ip, email string) (string, er
 		return "", err
 	}
 	if !s.limits.Allow("code-ip:"+ip, s.perAddr/2, time.Minute) || !s.limits.Allow("code-email:"+email, 3, time.Minute) {
-		return "", presso.E(presso.KindLimited, "rate_limited", "too many codes asked for: wait a minute")
+		return "", presso.E(presso.KindLimited, presso.CodeRateLimited, "too many codes asked for: wait a minute")
 	}
 	code := presso.RandomString(6, "0123456789")
 	err = s.db.Tx(ctx, func(tx *store.Tx) error {
@@ -183,7 +183,7 @@ func (s *Service) RequestCode(ctx context.Context, ip, email string) (string, er
 	}
 	if s.mail != nil {
 		if err := s.mail(ctx, email, code); err != nil {
-			return "", &presso.Error{Kind: presso.KindUnavailable, Code: "mail_failed", Message: "the sign-in code could not be sent: try again", Err: err}
+			return "", &presso.Error{Kind: presso.KindUnavailable, Code: presso.CodeMailFailed, Message: "the sign-in code could not be sent: try again", Err: err}
 		}
 	} else {
 		// With no mail server configured the operator relays the code by hand.
@@ -203,7 +203,7 @@ func (s *Service) CustomerSignIn(ctx context.Context, ip, email, code string) (S
 		return Session{}, err
 	}
 	if !s.limits.Allow("verify-ip:"+ip, s.perAddr, time.Minute) {
-		return Session{}, presso.E(presso.KindLimited, "rate_limited", "too many attempts: wait a minute")
+		return Session{}, presso.E(presso.KindLimited, presso.CodeRateLimited, "too many attempts: wait a minute")
 	}
 	var cu store.Customer
 	err = s.db.Tx(ctx, func(tx *store.Tx) error {
@@ -246,7 +246,7 @@ func (s *Service) NameSignIn(ctx context.Context, ip string, bar *presso.Bar, na
 		return Session{}, presso.Invalid("name", "a name of 1-40 characters is needed")
 	}
 	if !s.limits.Allow("name-ip:"+ip, s.perAddr, time.Minute) {
-		return Session{}, presso.E(presso.KindLimited, "rate_limited", "too many sign-ins: wait a minute")
+		return Session{}, presso.E(presso.KindLimited, presso.CodeRateLimited, "too many sign-ins: wait a minute")
 	}
 	cu := store.Customer{ID: presso.NewID("cus"), Name: name}
 	if err := s.db.Tx(ctx, func(tx *store.Tx) error { return tx.CreateCustomer(ctx, cu, s.now()) }); err != nil {
@@ -259,7 +259,7 @@ func (s *Service) NameSignIn(ctx context.Context, ip string, bar *presso.Bar, na
 // belong to one bar.
 func (s *Service) CreateStaff(ctx context.Context, who presso.Identity, username, password, role, eventID string) (presso.Identity, error) {
 	if who.Role != presso.RoleAdmin {
-		return presso.Identity{}, presso.E(presso.KindForbidden, "forbidden", "only an admin can create staff accounts")
+		return presso.Identity{}, presso.E(presso.KindForbidden, presso.CodeForbidden, "only an admin can create staff accounts")
 	}
 	if !validUsername(username) {
 		return presso.Identity{}, presso.Invalid("username", "a username is 1-32 letters, digits, '.', '-' or '_'")

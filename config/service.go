@@ -22,7 +22,7 @@ func (s *Service) List(ctx context.Context) ([]*presso.Bar, error) {
 // Create adds a bar. Only admins may.
 func (s *Service) Create(ctx context.Context, who presso.Identity, b *presso.Bar) (*presso.Bar, error) {
 	if who.Role != presso.RoleAdmin {
-		return nil, presso.E(presso.KindForbidden, "forbidden", "only an admin can create a bar")
+		return nil, presso.E(presso.KindForbidden, presso.CodeForbidden, "only an admin can create a bar")
 	}
 	Defaults(b)
 	if err := Validate(b); err != nil {
@@ -100,9 +100,9 @@ func (s *Service) Update(ctx context.Context, who presso.Identity, id string, p 
 		case who.Role == presso.RoleAdmin:
 		case who.BaristaOf(id) && p.onlyOpen():
 		case who.StaffOf(id):
-			return presso.E(presso.KindForbidden, "forbidden", "a barista may only open or close the bar")
+			return presso.E(presso.KindForbidden, presso.CodeForbidden, "a barista may only open or close the bar")
 		default:
-			return presso.E(presso.KindForbidden, "forbidden", "only staff of this bar can change it")
+			return presso.E(presso.KindForbidden, presso.CodeForbidden, "only staff of this bar can change it")
 		}
 		if err := p.Apply(b); err != nil {
 			return err

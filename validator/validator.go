@@ -86,21 +86,28 @@ func (v *Validator) OrderURL(eventID, code string) string {
 // its own error: invalid (400), expired (410), sold out (409).
 func Use(ctx context.Context, tx *store.Tx, bar *presso.Bar, code string, now time.Time) (store.Code, error) {
 	if code == "" || len(code) > 64 {
-		return store.Code{}, &presso.Error{Kind: presso.KindInvalid, Code: "invalid_code", Field: "code", Message: "this is not a valid code: scan the QR code on the big screen"}
+		return store.Code{}, invalidCode()
 	}
 	c, ok, err := tx.UseCode(ctx, bar.ID, code, now)
 	switch {
 	case presso.IsKind(err, presso.KindNotFound):
-		return c, &presso.Error{Kind: presso.KindInvalid, Code: "invalid_code", Field: "code", Message: "this is not a valid code: scan the QR code on the big screen"}
+		return c, invalidCode()
 	case err != nil:
 		return c, err
 	case ok:
 		return c, nil
 	case !now.Before(c.WindowEnd):
-		return c, &presso.Error{Kind: presso.KindExpired, Code: "code_expired", Message: "this code has expired: scan the new one on the big screen"}
+		return c, &presso.Error{Kind: presso.KindExpired, Code: presso.CodeCodeExpired, Message: "this code has expired: scan the new one on the big screen"}
 	default:
-		return c, &presso.Error{Kind: presso.KindConflict, Code: "sold_out", Message: "every drink for this code is taken: a new code comes soon", RetryAt: c.WindowEnd}
+		return c, &presso.Error{Kind: presso.KindConflict, Code: presso.CodeSoldOut, Message: "every drink for this code is taken: a new code comes soon", RetryAt: c.WindowEnd}
 	}
+}
+
+// invalidCode is the one answer to a code that is malformed or unknown, so
+// the two cannot be told apart by guessing.
+func invalidCode() *presso.Error {
+	return &presso.Error{Kind: presso.KindInvalid, Code: presso.CodeInvalidCode, Field: "code",
+		Message: "this is not a valid code: scan the QR code on the big screen"}
 }
 
 // SVG renders content as a QR code in SVG, one rect per dark module, so it
