@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"presso"
+	"presso/client"
 )
 
 func TestLoadPercentile(t *testing.T) {
@@ -53,9 +54,9 @@ func TestLoadSummaryCounts(t *testing.T) {
 	s.ended("o_2", presso.StateCancelled, time.Now(), true)
 	s.ended("o_3", presso.StateTimedOut, time.Now(), false)
 	s.add(func(c *counts) { c.unfinished++ })
-	s.fail(routeScan, &apiError{Status: 409, Code: "sold_out"})
-	s.fail(routeScan, &apiError{Status: 409, Code: "sold_out"})
-	s.fail(routeDrink, &apiError{Message: "connection refused"})
+	s.fail(routeScan, &client.Error{Status: 409, Code: presso.CodeSoldOut})
+	s.fail(routeScan, &client.Error{Status: 409, Code: presso.CodeSoldOut})
+	s.fail(routeDrink, &client.Error{Message: "connection refused"})
 
 	c, errs := s.snapshot()
 	if c.inFlight() != 0 || c.finished() != 3 || c.sseMissed != 1 {
@@ -158,12 +159,12 @@ func TestLoadRunRefusesRemote(t *testing.T) {
 }
 
 func TestLoadEnding(t *testing.T) {
-	ev := func(typ string, detail any) message {
+	ev := func(typ string, detail any) client.Message {
 		b, _ := json.Marshal(detail)
-		return message{Type: typ, Detail: b}
+		return client.Message{Type: typ, Detail: b}
 	}
 	for _, c := range []struct {
-		m    message
+		m    client.Message
 		want presso.State
 		ok   bool
 	}{
@@ -179,19 +180,6 @@ func TestLoadEnding(t *testing.T) {
 		if got != c.want || ok != c.ok {
 			t.Errorf("ending(%s %s) = %q, %v; want %q, %v", c.m.Type, c.m.Detail, got, ok, c.want, c.ok)
 		}
-	}
-}
-
-func TestLoadReadSSE(t *testing.T) {
-	var got []message
-	s := &stream{handle: func(m message) { got = append(got, m) }}
-	s.read(strings.NewReader("retry: 2000\n\nid: 7\ndata: {\"type\":\"snapshot\",\"detail\":{\"orders\":[]}}\n\n: ping\n\nid: 8\ndata: {\"type\":\"OrderManager.MakeOrder\",\n" +
-		"data: \"detail\":{\"orderId\":\"o_1\"}}\n\n"))
-	if len(got) != 2 || got[0].ID != "7" || got[0].Type != "snapshot" || got[1].ID != "8" || got[1].Type != presso.OrderManagerMakeOrder {
-		t.Fatalf("read = %+v", got)
-	}
-	if s.lastID != "8" {
-		t.Errorf("lastID = %q, want 8", s.lastID)
 	}
 }
 

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"presso"
+	"presso/client"
 )
 
 // robotPassword is the robot baristas' password; the load command creates
@@ -34,7 +35,7 @@ type runner struct {
 	o       options
 	out     io.Writer
 	tr      *http.Transport
-	admin   *client
+	admin   *client.Client
 	stats   *stats
 	bars    map[string]*presso.Bar
 	runID   string
@@ -54,8 +55,21 @@ func newRunner(o options, out io.Writer) *runner {
 }
 
 // client returns a new robot's client, on the next replica in turn.
-func (r *runner) client() *client {
-	return newClient(r.o.urls[int(r.next.Add(1)-1)%len(r.o.urls)], r.tr)
+func (r *runner) client() *client.Client {
+	return client.New(r.o.urls[int(r.next.Add(1)-1)%len(r.o.urls)], r.tr)
+}
+
+// follow opens an SSE path and, once connected, follows it in the
+// background until ctx ends, resuming with Last-Event-ID whenever the
+// server closes it, as a browser would. The first connection's error is
+// returned.
+func (r *runner) follow(ctx context.Context, c *client.Client, path string, handle func(client.Message)) error {
+	s, err := c.Open(ctx, path, "")
+	if err != nil {
+		return err
+	}
+	go s.Follow(ctx, handle, func() { r.stats.add(func(c *counts) { c.reconnects++ }) })
+	return nil
 }
 
 // run is the whole run: set up, baristas, arrivals, drain, summary, check.
@@ -131,8 +145,8 @@ func (r *runner) plan() string {
 func (r *runner) prepare(ctx context.Context) error {
 	r.admin = r.client()
 	var me presso.Identity
-	if err := r.admin.call(ctx, "POST", "/api/staff/session", map[string]string{"username": r.o.admin, "password": r.o.adminPassword}, &me); err != nil {
-		if status(err) == 0 {
+	if err := r.admin.Call(ctx, "POST", "/api/staff/session", map[string]string{"username": r.o.admin, "password": r.o.adminPassword}, &me); err != nil {
+		if client.StatusOf(err) == 0 {
 			return fmt.Errorf("cannot reach %s: %w", r.o.url, err)
 		}
 		return fmt.Errorf("sign in as %q (--admin, --admin-password): %w", r.o.admin, err)
@@ -142,13 +156,13 @@ func (r *runner) prepare(ctx context.Context) error {
 	}
 	for _, id := range r.o.bars {
 		var b presso.Bar
-		if err := r.admin.call(ctx, "GET", "/api/events/"+id, nil, &b); err != nil {
+		if err := r.admin.Call(ctx, "GET", "/api/events/"+id, nil, &b); err != nil {
 			return fmt.Errorf("bar %q: %w", id, err)
 		}
 		if r.o.setup {
 			limits := b.Limits
 			limits.DrinksPerCode, limits.MaxQueue, limits.MaxPerCustomer = 10000, 100000, 1000
-			if err := r.admin.call(ctx, "PATCH", "/api/events/"+id, map[string]any{"limits": limits}, &b); err != nil {
+			if err := r.admin.Call(ctx, "PATCH", "/api/events/"+id, map[string]any{"limits": limits}, &b); err != nil {
 				return fmt.Errorf("--setup bar %q: %w", id, err)
 			}
 		}
@@ -270,13 +284,13 @@ func (r *runner) customer(ctx context.Context, n int, bar *presso.Bar, never boo
 	// Watch our own channel before choosing, as the order app does.
 	sctx, stop := context.WithCancel(ctx)
 	defer stop()
-	events := make(chan message, 64)
-	err = c.follow(sctx, "/api/me/stream", func(m message) {
+	events := make(chan client.Message, 64)
+	err = r.follow(sctx, c, "/api/me/stream", func(m client.Message) {
 		select {
 		case events <- m:
 		case <-sctx.Done():
 		}
-	}, func() { r.stats.add(func(c *counts) { c.reconnects++ }) })
+	})
 	if err != nil && ctx.Err() == nil {
 		r.stats.fail(routeMe, err)
 	}
@@ -301,9 +315,9 @@ func (r *runner) customer(ctx context.Context, n int, bar *presso.Bar, never boo
 
 // signIn signs a customer in: by name, or by email code for a bar in code
 // mode (which needs a --dev server, whose answers carry the code).
-func (r *runner) signIn(ctx context.Context, c *client, bar *presso.Bar, n int) error {
+func (r *runner) signIn(ctx context.Context, c *client.Client, bar *presso.Bar, n int) error {
 	if bar.SignInMode == "name" {
-		err := c.call(ctx, "POST", "/api/customer/session", map[string]string{"eventId": bar.ID, "name": fmt.Sprintf("Robot %d", n)}, nil)
+		err := c.Call(ctx, "POST", "/api/customer/session", map[string]string{"eventId": bar.ID, "name": fmt.Sprintf("Robot %d", n)}, nil)
 		if err != nil && ctx.Err() == nil {
 			r.stats.fail(routeSignIn, err)
 		}
@@ -313,7 +327,7 @@ func (r *runner) signIn(ctx context.Context, c *client, bar *presso.Bar, n int) 
 	var sent struct {
 		DevCode string `json:"devCode"`
 	}
-	if err := c.call(ctx, "POST", "/api/customer/code", map[string]string{"email": email}, &sent); err != nil {
+	if err := c.Call(ctx, "POST", "/api/customer/code", map[string]string{"email": email}, &sent); err != nil {
 		r.stats.fail(routeCode, err)
 		return err
 	}
@@ -322,7 +336,7 @@ func (r *runner) signIn(ctx context.Context, c *client, bar *presso.Bar, n int) 
 		r.stats.fail(routeCode, err)
 		return err
 	}
-	err := c.call(ctx, "POST", "/api/customer/session", map[string]string{"email": email, "code": sent.DevCode}, nil)
+	err := c.Call(ctx, "POST", "/api/customer/session", map[string]string{"email": email, "code": sent.DevCode}, nil)
 	if err != nil {
 		r.stats.fail(routeSignIn, err)
 	}
@@ -332,20 +346,20 @@ func (r *runner) signIn(ctx context.Context, c *client, bar *presso.Bar, n int) 
 // scan reads the bar's current code (as staff: the display), redeems it and
 // loads the menu. A sold-out code is tried again when the next window
 // opens, if that is within the run; an expired one at once.
-func (r *runner) scan(ctx context.Context, c *client, bar *presso.Bar) (*presso.Order, *presso.Bar, error) {
+func (r *runner) scan(ctx context.Context, c *client.Client, bar *presso.Bar) (*presso.Order, *presso.Bar, error) {
 	for attempt := 1; ; attempt++ {
 		var qr struct{ Code string }
-		if err := r.admin.call(ctx, "GET", "/api/events/"+bar.ID+"/qr", nil, &qr); err != nil {
+		if err := r.admin.Call(ctx, "GET", "/api/events/"+bar.ID+"/qr", nil, &qr); err != nil {
 			r.stats.fail(routeQR, err)
 			return nil, nil, err
 		}
 		start := time.Now()
 		var o presso.Order
-		err := c.call(ctx, "POST", "/api/events/"+bar.ID+"/orders", map[string]string{"code": qr.Code}, &o)
+		err := c.Call(ctx, "POST", "/api/events/"+bar.ID+"/orders", map[string]string{"code": qr.Code}, &o)
 		if err == nil {
 			menu := bar
 			var b presso.Bar
-			if err := c.call(ctx, "GET", "/api/events/"+bar.ID, nil, &b); err != nil {
+			if err := c.Call(ctx, "GET", "/api/events/"+bar.ID, nil, &b); err != nil {
 				r.stats.fail(routeMenu, err)
 			} else {
 				menu = &b
@@ -357,12 +371,12 @@ func (r *runner) scan(ctx context.Context, c *client, bar *presso.Bar) (*presso.
 			return nil, nil, err
 		}
 		r.stats.fail(routeScan, err)
-		var e *apiError
+		var e *client.Error
 		if !errors.As(err, &e) || attempt >= 3 {
 			return nil, nil, err
 		}
 		switch {
-		case e.Status == http.StatusConflict && e.Code == "sold_out" && !e.RetryAt.IsZero() &&
+		case e.Status == http.StatusConflict && e.Code == presso.CodeSoldOut && !e.RetryAt.IsZero() &&
 			e.RetryAt.Before(r.started.Add(r.o.duration)):
 			if !sleep(ctx, time.Until(e.RetryAt)+10*time.Millisecond) {
 				return nil, nil, err
@@ -376,7 +390,7 @@ func (r *runner) scan(ctx context.Context, c *client, bar *presso.Bar) (*presso.
 
 // choose picks a random available drink and random options, and submits
 // them; the answer carries the order's number.
-func (r *runner) choose(ctx context.Context, c *client, orderID string, menu *presso.Bar) {
+func (r *runner) choose(ctx context.Context, c *client.Client, orderID string, menu *presso.Bar) {
 	var items []presso.MenuItem
 	for _, m := range menu.Menu {
 		if m.Available {
@@ -396,7 +410,7 @@ func (r *runner) choose(ctx context.Context, c *client, orderID string, menu *pr
 	}
 	start := time.Now()
 	var o presso.Order
-	err := c.call(ctx, "PUT", "/api/orders/"+orderID+"/drink", map[string]any{"drink": item.ID, "modifiers": mods}, &o)
+	err := c.Call(ctx, "PUT", "/api/orders/"+orderID+"/drink", map[string]any{"drink": item.ID, "modifiers": mods}, &o)
 	switch {
 	case err != nil:
 		if ctx.Err() == nil {
@@ -411,11 +425,11 @@ func (r *runner) choose(ctx context.Context, c *client, orderID string, menu *pr
 
 // lastLook asks for the order once the run stops waiting: if it ended, the
 // customer never heard of it over SSE; if not, it is unfinished.
-func (r *runner) lastLook(ctx context.Context, c *client, orderID string) {
+func (r *runner) lastLook(ctx context.Context, c *client.Client, orderID string) {
 	gctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
 	var o presso.Order
-	if err := c.call(gctx, "GET", "/api/orders/"+orderID, nil, &o); err != nil {
+	if err := c.Call(gctx, "GET", "/api/orders/"+orderID, nil, &o); err != nil {
 		r.stats.fail(routeOrder, err)
 		r.stats.add(func(c *counts) { c.unfinished++ })
 		return
@@ -430,7 +444,7 @@ func (r *runner) lastLook(ctx context.Context, c *client, orderID string) {
 // ending reports whether a message on the customer's channel tells that
 // its order ended, and how: one of the three terminal events, or a
 // snapshot (after a reconnection that could not resume) showing it ended.
-func ending(m message, orderID string) (presso.State, bool) {
+func ending(m client.Message, orderID string) (presso.State, bool) {
 	var state presso.State
 	switch m.Type {
 	case presso.OrderManagerOrderCompleted:
@@ -467,7 +481,7 @@ func ending(m message, orderID string) (presso.State, bool) {
 // and working its queue.
 type barista struct {
 	r     *runner
-	c     *client
+	c     *client.Client
 	bar   string
 	peers int // robot baristas at the bar
 
@@ -494,16 +508,16 @@ func (r *runner) newBarista(ctx context.Context, bar string, n int) (*barista, e
 	b := &barista{r: r, c: r.client(), bar: bar, peers: r.o.baristas, queued: map[string]int64{}, wake: make(chan struct{}, 1)}
 	creds := map[string]string{"username": name, "password": robotPassword}
 	var me presso.Identity
-	err := b.c.call(ctx, "POST", "/api/staff/session", creds, &me)
-	if status(err) == http.StatusUnauthorized {
-		err = r.admin.call(ctx, "POST", "/api/staff", map[string]string{"username": name, "password": robotPassword, "role": presso.RoleBarista, "eventId": bar}, nil)
-		if err != nil && status(err) != http.StatusConflict {
+	err := b.c.Call(ctx, "POST", "/api/staff/session", creds, &me)
+	if client.StatusOf(err) == http.StatusUnauthorized {
+		err = r.admin.Call(ctx, "POST", "/api/staff", map[string]string{"username": name, "password": robotPassword, "role": presso.RoleBarista, "eventId": bar}, nil)
+		if err != nil && client.StatusOf(err) != http.StatusConflict {
 			return nil, fmt.Errorf("create robot barista %s (needs an admin): %w", name, err)
 		}
 		// A conflict may be another load run creating the same robot at the
 		// same moment; only a failed sign-in after it is a real clash.
-		err = b.c.call(ctx, "POST", "/api/staff/session", creds, &me)
-		if status(err) == http.StatusUnauthorized {
+		err = b.c.Call(ctx, "POST", "/api/staff/session", creds, &me)
+		if client.StatusOf(err) == http.StatusUnauthorized {
 			return nil, fmt.Errorf("robot barista %s exists with another password: remove it or use another server", name)
 		}
 	}
@@ -513,7 +527,7 @@ func (r *runner) newBarista(ctx context.Context, bar string, n int) (*barista, e
 	if !me.BaristaOf(bar) {
 		return nil, fmt.Errorf("robot barista %s is not a barista of %s (role %s, bar %q)", name, bar, me.Role, me.EventID)
 	}
-	err = b.c.follow(ctx, "/api/events/"+bar+"/stream", b.see, func() { r.stats.add(func(c *counts) { c.reconnects++ }) })
+	err = r.follow(ctx, b.c, "/api/events/"+bar+"/stream", b.see)
 	if err != nil {
 		return nil, fmt.Errorf("robot barista %s: board stream: %w", name, err)
 	}
@@ -522,7 +536,7 @@ func (r *runner) newBarista(ctx context.Context, bar string, n int) (*barista, e
 
 // see keeps the barista's view of the queue from the board's messages.
 // Every order event carries the whole order, so each one upserts it.
-func (b *barista) see(m message) {
+func (b *barista) see(m client.Message) {
 	b.mu.Lock()
 	if m.Type == "snapshot" {
 		var snap struct{ Orders []presso.Order }
@@ -588,9 +602,9 @@ func (b *barista) run(ctx context.Context) {
 // work makes one order, thinks, then completes or cancels it.
 func (b *barista) work(ctx context.Context, id string) {
 	r := b.r
-	err := b.c.call(ctx, "POST", "/api/orders/"+id+"/make", nil, nil)
+	err := b.c.Call(ctx, "POST", "/api/orders/"+id+"/make", nil, nil)
 	switch {
-	case status(err) == http.StatusConflict:
+	case client.StatusOf(err) == http.StatusConflict:
 		r.stats.add(func(c *counts) { c.makeLost++ }) // another robot got it, or it ended
 		return
 	case err != nil:
@@ -608,7 +622,7 @@ func (b *barista) work(ctx context.Context, id string) {
 	} else {
 		r.stats.sentComplete(id, start)
 	}
-	err = b.c.call(ctx, "POST", "/api/orders/"+id+"/"+action, nil, nil)
+	err = b.c.Call(ctx, "POST", "/api/orders/"+id+"/"+action, nil, nil)
 	switch {
 	case err != nil && ctx.Err() == nil:
 		r.stats.fail(routeFinish+action, err)

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"presso"
+	"presso/client"
 )
 
 // stats is what the robots measure, shared by all of them.
@@ -64,12 +65,20 @@ func (s *stats) add(f func(c *counts)) {
 // fail counts a failed call under its route, status and code.
 func (s *stats) fail(route string, err error) {
 	key := route + " " + err.Error()
-	if e, ok := err.(*apiError); ok {
-		key = route + " " + e.key()
+	if e, ok := err.(*client.Error); ok {
+		key = route + " " + errKey(e)
 	}
 	s.mu.Lock()
 	s.errors[key]++
 	s.mu.Unlock()
+}
+
+// errKey is how a failed call is counted: status and code, or "network".
+func errKey(e *client.Error) string {
+	if e.Status == 0 {
+		return "network"
+	}
+	return fmt.Sprintf("%d %s", e.Status, e.Code)
 }
 
 func (s *stats) sample(dst *[]time.Duration, d time.Duration) {
