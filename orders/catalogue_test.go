@@ -41,7 +41,13 @@ var catalogue = []struct {
 // TestEventCatalogue keeps docs/events.md in step with the events the code
 // really emits. Run with -update to rewrite it.
 func TestEventCatalogue(t *testing.T) {
-	e := newEnv(t, func(b *presso.Bar) { b.Limits.MaxPerCustomer = 10 })
+	eachEngine(t, eventCatalogue)
+}
+
+// eventCatalogue runs a scenario that emits every event once on eng and
+// compares the catalogue drawn from it with docs/events.md.
+func eventCatalogue(t *testing.T, eng engine) {
+	e := newEnv(t, eng, func(b *presso.Bar) { b.Limits.MaxPerCustomer = 10 })
 	o := e.submit(customer(1), e.start(customer(1)).ID)
 	for _, tr := range []orders.Trigger{orders.TriggerMake, orders.TriggerComplete, orders.TriggerCollect} {
 		if _, err := e.p.Fire(e.ctx, barista, o.ID, tr, orders.SubmitInput{}); err != nil {

@@ -19,7 +19,6 @@ import (
 
 	"presso"
 	"presso/store"
-	"presso/validator"
 )
 
 // Processor runs the order workflow.
@@ -32,79 +31,22 @@ type Processor struct {
 }
 
 // New returns a processor. notify is called after every commit that wrote
-// events.
+// events. It panics if the workflow table fails Check: the table is code,
+// so a bad row is a bug the first test finds.
 func New(db *store.DB, now func() time.Time, notify func(), log *slog.Logger) *Processor {
-	return &Processor{db: db, now: now, notify: notify, log: log, machine: Machine()}
+	m := Machine()
+	if err := Check(m); err != nil {
+		panic("orders: " + err.Error())
+	}
+	return &Processor{db: db, now: now, notify: notify, log: log, machine: m}
 }
 
 // Start redeems a QR code and starts an order waiting for the customer's
-// drink. The checks and the redemption share one transaction, so a
-// rejection (closed, over the limit, busy) uses nothing up.
+// drink: the redeem row of the workflow. Its guards and the redemption
+// share one transaction, so a rejection (closed, over the limit, busy)
+// uses nothing up.
 func (p *Processor) Start(ctx context.Context, who presso.Identity, eventID, code string) (*presso.Order, error) {
-	if who.ID == "" {
-		return nil, presso.E(presso.KindUnauthenticated, "unauthenticated", "sign in first")
-	}
-	var o *presso.Order
-	now := p.now()
-	err := p.db.Tx(ctx, func(tx *store.Tx) error {
-		bar, err := tx.GetBar(ctx, eventID)
-		if err != nil {
-			return err
-		}
-		if !bar.Open {
-			return presso.E(presso.KindClosed, "closed", "%s is closed right now", bar.Name)
-		}
-		used, err := validator.Use(ctx, tx, bar, code, now)
-		if err != nil {
-			return err
-		}
-		day := bar.Day(now)
-		exempt := who.Staff()
-		if !exempt {
-			ok, err := tx.CountCustomerOrder(ctx, bar.ID, who.ID, day, bar.Limits.MaxPerCustomer)
-			if err != nil {
-				return err
-			}
-			if !ok {
-				return &presso.Error{Kind: presso.KindLimited, Code: "limit_reached", RetryAt: bar.NextDay(now),
-					Message: fmt.Sprintf("you have had your %d drink(s) for today at %s", bar.Limits.MaxPerCustomer, bar.Name)}
-			}
-		}
-		ok, err := tx.ReserveCapacity(ctx, bar.ID, bar.Limits.MaxQueue)
-		if err != nil {
-			return err
-		}
-		if !ok {
-			return presso.E(presso.KindUnavailable, "busy", "the baristas are busy: try again in a few minutes")
-		}
-		deadline := now.Add(bar.CustomerTimeout())
-		o = &presso.Order{ID: presso.NewID("o"), EventID: bar.ID, UserID: who.ID, UserName: who.Name,
-			State: presso.StateWaiting, Day: day, Exempt: exempt, CreatedAt: now, Deadline: &deadline, Version: 1}
-		if err := tx.InsertOrder(ctx, o); err != nil {
-			return err
-		}
-		if err := tx.AppendHistory(ctx, o.ID, o.Version, store.Step{At: now, From: "", To: o.State, Trigger: string(TriggerRedeem), Actor: who.ID}); err != nil {
-			return err
-		}
-		events := []presso.Envelope{
-			presso.NewEnvelope(presso.ValidatorNewOrder, bar.ID, now, map[string]any{
-				"orderId": o.ID, "userId": o.UserID, "remaining": used.UsesLeft, "windowEnd": used.WindowEnd,
-				"Message": "A QR code was redeemed"}),
-			orderEvent(presso.OrderProcessorWorkflowStarted, o, now),
-		}
-		for _, e := range events {
-			if err := tx.AppendOutbox(ctx, e, o.ID); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		p.unavailable(ctx, who, eventID, err)
-		return nil, fmt.Errorf("start order at %s: %w", eventID, err)
-	}
-	p.notify()
-	return o, nil
+	return p.Fire(ctx, who, "", TriggerRedeem, SubmitInput{EventID: eventID, Code: code})
 }
 
 // unavailable tells the customer's channel why a scan was turned away when
@@ -116,7 +58,7 @@ func (p *Processor) unavailable(ctx context.Context, who presso.Identity, eventI
 		reason = "closed"
 	case presso.KindUnavailable:
 		var e *presso.Error
-		if errors.As(cause, &e) && e.Code == "busy" {
+		if errors.As(cause, &e) && e.Code == presso.CodeBusy {
 			reason = "busy"
 		}
 	}
@@ -137,7 +79,8 @@ func (p *Processor) Submit(ctx context.Context, who presso.Identity, orderID str
 	return p.Fire(ctx, who, orderID, TriggerSubmit, in)
 }
 
-// Fire applies a trigger to an order in its own transaction.
+// Fire applies a trigger to an order in its own transaction. An empty
+// orderID fires a trigger that creates the order, at the bar in.EventID.
 func (p *Processor) Fire(ctx context.Context, who presso.Identity, orderID string, t Trigger, in SubmitInput) (*presso.Order, error) {
 	var o *presso.Order
 	err := p.db.Tx(ctx, func(tx *store.Tx) error {
@@ -145,45 +88,90 @@ func (p *Processor) Fire(ctx context.Context, who presso.Identity, orderID strin
 		o, err = p.fire(ctx, tx, who, orderID, t, in)
 		return err
 	})
-	if err != nil {
+	switch {
+	case err != nil && orderID == "":
+		p.unavailable(ctx, who, in.EventID, err)
+		return nil, fmt.Errorf("start order at %s: %w", in.EventID, err)
+	case err != nil:
 		return nil, fmt.Errorf("%s order %s: %w", t, orderID, err)
 	}
 	p.notify()
 	return o, nil
 }
 
-// fire interprets the transition table for one trigger within tx.
+// fire runs one trigger within tx: it finds the transition, applies it and
+// persists it.
 func (p *Processor) fire(ctx context.Context, tx *store.Tx, who presso.Identity, orderID string, t Trigger, in SubmitInput) (*presso.Order, error) {
-	before, err := tx.GetOrder(ctx, orderID)
+	before, err := current(ctx, tx, who, orderID, in)
 	if err != nil {
 		return nil, err
 	}
-	if !CanSee(who, before) {
+	tr, err := p.find(who, before, t)
+	if err != nil {
+		return nil, err
+	}
+	c, err := p.apply(ctx, tx, tr, who, before, in)
+	if err != nil {
+		return nil, err
+	}
+	if err := persist(ctx, tx, tr, c); err != nil {
+		return nil, err
+	}
+	return c.after, nil
+}
+
+// current is the order as it stands before a trigger: the stored order if
+// who may see it, or, with no orderID, an order not yet made at in.EventID.
+func current(ctx context.Context, tx *store.Tx, who presso.Identity, orderID string, in SubmitInput) (*presso.Order, error) {
+	if orderID == "" {
+		return &presso.Order{EventID: in.EventID, State: Initial}, nil
+	}
+	o, err := tx.GetOrder(ctx, orderID)
+	if err != nil {
+		return nil, err
+	}
+	if !CanSee(who, o) {
 		return nil, presso.NotFound("order")
 	}
-	var tr *Transition
-	known := false
+	return o, nil
+}
+
+// find returns the first row the trigger takes from the order's state for
+// who, or says why there is none: no such trigger, not who's to fire, or
+// not from this state.
+func (p *Processor) find(who presso.Identity, o *presso.Order, t Trigger) (*Transition, error) {
+	known, fromHere := false, false
 	for i := range p.machine {
-		if p.machine[i].On != t {
+		tr := &p.machine[i]
+		if tr.On != t {
 			continue
 		}
 		known = true
-		if slices.Contains(p.machine[i].From, before.State) && p.machine[i].Who(who, before) {
-			tr = &p.machine[i]
-			break
+		if !slices.Contains(tr.From, o.State) {
+			continue
+		}
+		fromHere = true
+		if tr.Who(who, o) {
+			return tr, nil
 		}
 	}
-	if tr == nil {
-		if !known {
-			return nil, presso.Invalid("action", "unknown action %q", t)
-		}
-		for i := range p.machine {
-			if p.machine[i].On == t && slices.Contains(p.machine[i].From, before.State) {
-				return nil, presso.E(presso.KindForbidden, "forbidden", "you may not %s this order", t)
-			}
-		}
-		return nil, presso.E(presso.KindConflict, "conflict", "order is %s: it cannot be %s", stateWords(before.State), pastTense(t))
+	switch {
+	case !known:
+		return nil, presso.Invalid("action", "unknown action %q", t)
+	case fromHere && who.ID == "":
+		return nil, presso.E(presso.KindUnauthenticated, presso.CodeUnauthenticated, "sign in first")
+	case fromHere:
+		return nil, presso.E(presso.KindForbidden, presso.CodeForbidden, "you may not %s this order", t)
+	case o.State == Initial:
+		return nil, presso.NotFound("order")
 	}
+	return nil, presso.E(presso.KindConflict, presso.CodeConflict, "order is %s: it cannot be %s", stateWords(o.State), pastTense(t))
+}
+
+// apply runs a transition on a copy of the order: its guard, the new
+// state, its action and its deadline rule. Nothing is written yet but what
+// the guards and actions take inside tx.
+func (p *Processor) apply(ctx context.Context, tx *store.Tx, tr *Transition, who presso.Identity, before *presso.Order, in SubmitInput) (*change, error) {
 	bar, err := tx.GetBar(ctx, before.EventID)
 	if err != nil {
 		return nil, err
@@ -191,7 +179,7 @@ func (p *Processor) fire(ctx context.Context, tx *store.Tx, who presso.Identity,
 	after := *before
 	c := &change{tx: tx, bar: bar, who: who, before: before, after: &after, now: p.now(), input: in}
 	if tr.Guard != nil {
-		if err := tr.Guard(c); err != nil {
+		if err := tr.Guard(ctx, c); err != nil {
 			return nil, err
 		}
 	}
@@ -204,44 +192,62 @@ func (p *Processor) fire(ctx context.Context, tx *store.Tx, who presso.Identity,
 	switch tr.Deadline {
 	case DeadlineClear:
 		after.Deadline = nil
+	case DeadlineKeep:
 	case DeadlineCustomer:
 		d := c.now.Add(bar.CustomerTimeout())
 		after.Deadline = &d
 	case DeadlineBarista:
 		d := c.now.Add(bar.BaristaTimeout())
 		after.Deadline = &d
+	default:
+		return nil, fmt.Errorf("transition %s from %s has no deadline rule", tr.On, before.State)
 	}
 	after.Version++
-	ok, err := tx.UpdateOrder(ctx, &after, before.Version, c.numberDay)
-	if err != nil {
-		return nil, err
+	return c, nil
+}
+
+// persist writes an applied transition: the order (inserted if the
+// transition made it), its history step, the bar's counters when it ends,
+// and its events to the outbox. It is the only writer of order history and
+// order events.
+func persist(ctx context.Context, tx *store.Tx, tr *Transition, c *change) error {
+	before, after := c.before, c.after
+	if before.State == Initial {
+		if err := tx.InsertOrder(ctx, after); err != nil {
+			return err
+		}
+	} else {
+		ok, err := tx.UpdateOrder(ctx, after, before.Version, c.numberDay)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return presso.E(presso.KindConflict, presso.CodeConflict, "the order changed meanwhile: reload it")
+		}
 	}
-	if !ok {
-		return nil, presso.E(presso.KindConflict, "conflict", "the order changed meanwhile: reload it")
+	step := store.Step{At: c.now, From: before.State, To: after.State, Trigger: string(tr.On), Actor: c.who.ID}
+	if err := tx.AppendHistory(ctx, after.ID, after.Version, step); err != nil {
+		return err
 	}
-	actor := who.ID
-	if err := tx.AppendHistory(ctx, after.ID, after.Version, store.Step{At: c.now, From: before.State, To: after.State, Trigger: string(t), Actor: actor}); err != nil {
-		return nil, err
-	}
-	// Rows are locked in the order Start takes them (the customer's day,
+	// Rows are locked in the order redeem takes them (the customer's day,
 	// then the bar), so a customer's new order and the end of their last
 	// one cannot deadlock on PostgreSQL.
 	if after.State.Terminal() && !before.State.Terminal() {
 		if after.State != presso.StateCompleted && !after.Exempt {
 			if err := tx.UncountCustomerOrder(ctx, after.EventID, after.UserID, after.Day); err != nil {
-				return nil, err
+				return err
 			}
 		}
 		if err := tx.ReleaseCapacity(ctx, after.EventID); err != nil {
-			return nil, err
+			return err
 		}
 	}
 	for _, dt := range tr.Emit {
-		if err := tx.AppendOutbox(ctx, orderEvent(dt, &after, c.now), after.ID); err != nil {
-			return nil, err
+		if err := tx.AppendOutbox(ctx, event(dt, c), after.ID); err != nil {
+			return err
 		}
 	}
-	return &after, nil
+	return nil
 }
 
 // CanSee reports whether who may see the order at all: its owner and the
@@ -271,7 +277,7 @@ func (p *Processor) Get(ctx context.Context, who presso.Identity, id string) (*p
 // finished within the last `within`.
 func (p *Processor) List(ctx context.Context, who presso.Identity, eventID string, states []presso.State, within time.Duration) ([]*presso.Order, error) {
 	if !who.StaffOf(eventID) {
-		return nil, presso.E(presso.KindForbidden, "forbidden", "only staff of this bar can list its orders")
+		return nil, presso.E(presso.KindForbidden, presso.CodeForbidden, "only staff of this bar can list its orders")
 	}
 	if _, err := p.db.GetBar(ctx, eventID); err != nil {
 		return nil, err
@@ -386,6 +392,17 @@ func (p *Processor) RunSweeper(ctx context.Context, interval time.Duration) {
 	}
 }
 
+// event builds an event a transition emits. Validator.NewOrder tells of
+// the code's redemption; every other event is an order event.
+func event(detailType string, c *change) presso.Envelope {
+	if detailType == presso.ValidatorNewOrder {
+		return presso.NewEnvelope(detailType, c.after.EventID, c.now, map[string]any{
+			"orderId": c.after.ID, "userId": c.after.UserID, "remaining": c.code.UsesLeft, "windowEnd": c.code.WindowEnd,
+			"Message": "A QR code was redeemed"})
+	}
+	return orderEvent(detailType, c.after, c.now)
+}
+
 // orderEvent builds an order event. Every order event carries the whole
 // order, so a screen can update from any one of them alone.
 func orderEvent(detailType string, o *presso.Order, now time.Time) presso.Envelope {
@@ -444,6 +461,8 @@ func stateWords(s presso.State) string {
 
 func pastTense(t Trigger) string {
 	switch t {
+	case TriggerRedeem:
+		return "started again"
 	case TriggerSubmit:
 		return "given a drink now"
 	case TriggerMake:
