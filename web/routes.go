@@ -15,80 +15,67 @@ import (
 
 const sessionCookie = "presso_session"
 
-// routes lists every API route in one place.
+// routes lists every route with who may call it (the adapters are in
+// access.go). Where the answer also depends on the order, the bar or the
+// body, the service that owns the rule decides, as the comments say.
 func (s *Server) routes(mux *http.ServeMux) {
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { writeJSON(w, 200, map[string]string{"status": "ok"}) })
-	mux.HandleFunc("GET /readyz", s.h(s.ready))
+	mux.HandleFunc("GET /healthz", s.anyone(s.healthy))
+	mux.HandleFunc("GET /readyz", s.anyone(s.ready))
 
-	mux.HandleFunc("POST /api/staff/session", s.h(s.staffSignIn))
-	mux.HandleFunc("POST /api/staff", s.h(s.createStaff))
-	mux.HandleFunc("POST /api/customer/code", s.h(s.requestCode))
-	mux.HandleFunc("POST /api/customer/session", s.h(s.customerSignIn))
-	mux.HandleFunc("DELETE /api/session", s.h(s.signOut))
-	mux.HandleFunc("GET /api/me", s.h(s.me))
-	mux.HandleFunc("GET /api/me/orders", s.h(s.myOrders))
-	mux.HandleFunc("GET /api/me/stream", s.h(s.myStream))
+	mux.HandleFunc("POST /api/staff/session", s.anyone(s.staffSignIn))
+	mux.HandleFunc("POST /api/staff", s.admin("create staff accounts", s.createStaff))
+	mux.HandleFunc("POST /api/customer/code", s.anyone(s.requestCode))
+	mux.HandleFunc("POST /api/customer/session", s.anyone(s.customerSignIn))
+	mux.HandleFunc("DELETE /api/session", s.anyone(s.signOut))
+	mux.HandleFunc("GET /api/me", s.user(s.me))
+	mux.HandleFunc("GET /api/me/orders", s.user(s.myOrders))
+	mux.HandleFunc("GET /api/me/stream", s.user(s.myStream))
 
-	mux.HandleFunc("GET /api/events", s.h(s.listBars))
-	mux.HandleFunc("POST /api/events", s.h(s.createBar))
-	mux.HandleFunc("GET /api/events/{event}", s.h(s.getBar))
-	mux.HandleFunc("PATCH /api/events/{event}", s.h(s.patchBar))
-	mux.HandleFunc("GET /api/events/{event}/qr", s.h(s.qr))
-	mux.HandleFunc("GET /api/events/{event}/qr.svg", s.h(s.qrSVG))
-	mux.HandleFunc("GET /api/events/{event}/stream", s.h(s.barStream))
-	mux.HandleFunc("POST /api/events/{event}/orders", s.h(s.startOrder))
-	mux.HandleFunc("GET /api/events/{event}/orders", s.h(s.listOrders))
+	mux.HandleFunc("GET /api/events", s.anyone(s.listBars))
+	mux.HandleFunc("POST /api/events", s.admin("create a bar", s.createBar))
+	mux.HandleFunc("GET /api/events/{event}", s.anyone(s.getBar))
+	mux.HandleFunc("PATCH /api/events/{event}", s.user(s.patchBar)) // config: admins; a barista of the bar may only open or close it
+	mux.HandleFunc("GET /api/events/{event}/qr", s.staffOf(s.qr))
+	mux.HandleFunc("GET /api/events/{event}/qr.svg", s.staffOf(s.qrSVG))
+	mux.HandleFunc("GET /api/events/{event}/stream", s.whoever(s.barStream)) // the board for staff of the bar, the store channel for anyone else
+	mux.HandleFunc("POST /api/events/{event}/orders", s.user(s.startOrder))
+	mux.HandleFunc("GET /api/events/{event}/orders", s.staffAt("list its orders", s.listOrders))
 
-	mux.HandleFunc("GET /api/orders/{id}", s.h(s.getOrder))
-	mux.HandleFunc("PUT /api/orders/{id}/drink", s.h(s.submitDrink))
-	mux.HandleFunc("POST /api/orders/{id}/{action}", s.h(s.orderAction))
-	mux.HandleFunc("GET /api/orders/{id}/history", s.h(s.orderHistory))
+	mux.HandleFunc("GET /api/orders/{id}", s.user(s.getOrder))              // orders: the owner or staff of the bar; 404 for anyone else
+	mux.HandleFunc("PUT /api/orders/{id}/drink", s.user(s.submitDrink))     // orders: the owner
+	mux.HandleFunc("POST /api/orders/{id}/{action}", s.user(s.orderAction)) // orders: baristas of the bar; the owner may cancel until it is being made
+	mux.HandleFunc("GET /api/orders/{id}/history", s.user(s.orderHistory))  // orders: as GET /api/orders/{id}
 
-	mux.HandleFunc("/api/", s.h(s.notFoundAPI))
+	mux.HandleFunc("/api/", s.anyone(s.notFoundAPI))
 }
 
+// healthy handles GET /healthz.
+func (s *Server) healthy(w http.ResponseWriter, r *http.Request) error {
+	return writeJSON(w, 200, map[string]string{"status": "ok"})
+}
+
+// ready handles GET /readyz.
 func (s *Server) ready(w http.ResponseWriter, r *http.Request) error {
 	if err := s.DB.Ping(r.Context()); err != nil {
-		return &presso.Error{Kind: presso.KindUnavailable, Code: "db_unavailable", Message: "database unavailable", Err: err}
+		return &presso.Error{Kind: presso.KindUnavailable, Code: presso.CodeDBUnavailable, Message: "database unavailable", Err: err}
 	}
 	if err := s.Bus.Ready(r.Context()); err != nil {
-		return &presso.Error{Kind: presso.KindUnavailable, Code: "bus_unavailable", Message: "event bus unavailable", Err: err}
+		return &presso.Error{Kind: presso.KindUnavailable, Code: presso.CodeBusUnavailable, Message: "event bus unavailable", Err: err}
 	}
 	if err := s.Publisher.Ready(); err != nil {
-		return &presso.Error{Kind: presso.KindUnavailable, Code: "feed_unavailable", Message: "real-time feed not running", Err: err}
+		return &presso.Error{Kind: presso.KindUnavailable, Code: presso.CodeFeedUnavailable, Message: "real-time feed not running", Err: err}
 	}
 	return writeJSON(w, 200, map[string]string{"status": "ready"})
 }
 
-// identity is the caller's identity from the session cookie, or an
-// anonymous identity.
-func (s *Server) identity(r *http.Request) (presso.Identity, error) {
-	c, err := r.Cookie(sessionCookie)
-	if err != nil {
-		return presso.Identity{}, nil
-	}
-	id, err := s.Auth.Identify(r.Context(), c.Value)
-	if presso.IsKind(err, presso.KindUnauthenticated) {
-		return presso.Identity{}, nil
-	}
-	return id, err
-}
-
-// signedIn is identity, but anonymous callers get a 401.
-func (s *Server) signedIn(r *http.Request) (presso.Identity, error) {
-	id, err := s.identity(r)
-	if err == nil && id.ID == "" {
-		err = presso.E(presso.KindUnauthenticated, "unauthenticated", "sign in first")
-	}
-	return id, err
-}
-
+// startSession sets the session cookie and answers with who signed in.
 func (s *Server) startSession(w http.ResponseWriter, sess auth.Session) error {
 	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: sess.Token, Path: "/", Expires: sess.Expires,
 		HttpOnly: true, Secure: s.SecureCookies, SameSite: http.SameSiteLaxMode})
 	return writeJSON(w, 200, sess.Identity)
 }
 
+// staffSignIn handles POST /api/staff/session.
 func (s *Server) staffSignIn(w http.ResponseWriter, r *http.Request) error {
 	var in struct {
 		Username string `json:"username"`
@@ -104,11 +91,8 @@ func (s *Server) staffSignIn(w http.ResponseWriter, r *http.Request) error {
 	return s.startSession(w, sess)
 }
 
-func (s *Server) createStaff(w http.ResponseWriter, r *http.Request) error {
-	who, err := s.signedIn(r)
-	if err != nil {
-		return err
-	}
+// createStaff handles POST /api/staff.
+func (s *Server) createStaff(w http.ResponseWriter, r *http.Request, who presso.Identity) error {
 	var in struct {
 		Username string `json:"username"`
 		Password string `json:"password"`
@@ -125,6 +109,7 @@ func (s *Server) createStaff(w http.ResponseWriter, r *http.Request) error {
 	return writeJSON(w, http.StatusCreated, id)
 }
 
+// requestCode handles POST /api/customer/code.
 func (s *Server) requestCode(w http.ResponseWriter, r *http.Request) error {
 	var in struct {
 		Email string `json:"email"`
@@ -143,6 +128,7 @@ func (s *Server) requestCode(w http.ResponseWriter, r *http.Request) error {
 	return writeJSON(w, http.StatusAccepted, out)
 }
 
+// customerSignIn handles POST /api/customer/session.
 func (s *Server) customerSignIn(w http.ResponseWriter, r *http.Request) error {
 	var in struct {
 		Email   string `json:"email"`
@@ -176,6 +162,7 @@ func (s *Server) customerSignIn(w http.ResponseWriter, r *http.Request) error {
 	return s.startSession(w, sess)
 }
 
+// signOut handles DELETE /api/session.
 func (s *Server) signOut(w http.ResponseWriter, r *http.Request) error {
 	if c, err := r.Cookie(sessionCookie); err == nil {
 		if err := s.Auth.SignOut(r.Context(), c.Value); err != nil {
@@ -187,19 +174,13 @@ func (s *Server) signOut(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-func (s *Server) me(w http.ResponseWriter, r *http.Request) error {
-	who, err := s.signedIn(r)
-	if err != nil {
-		return err
-	}
+// me handles GET /api/me.
+func (s *Server) me(w http.ResponseWriter, r *http.Request, who presso.Identity) error {
 	return writeJSON(w, 200, who)
 }
 
-func (s *Server) myOrders(w http.ResponseWriter, r *http.Request) error {
-	who, err := s.signedIn(r)
-	if err != nil {
-		return err
-	}
+// myOrders handles GET /api/me/orders.
+func (s *Server) myOrders(w http.ResponseWriter, r *http.Request, who presso.Identity) error {
 	list, err := s.Orders.Mine(r.Context(), who)
 	if err != nil {
 		return err
@@ -207,6 +188,7 @@ func (s *Server) myOrders(w http.ResponseWriter, r *http.Request) error {
 	return writeJSON(w, 200, map[string]any{"orders": list})
 }
 
+// listBars handles GET /api/events.
 func (s *Server) listBars(w http.ResponseWriter, r *http.Request) error {
 	bars, err := s.Config.List(r.Context())
 	if err != nil {
@@ -218,14 +200,8 @@ func (s *Server) listBars(w http.ResponseWriter, r *http.Request) error {
 	return writeJSON(w, 200, map[string]any{"events": bars})
 }
 
-func (s *Server) createBar(w http.ResponseWriter, r *http.Request) error {
-	who, err := s.signedIn(r)
-	if err != nil {
-		return err
-	}
-	if who.Role != presso.RoleAdmin {
-		return presso.E(presso.KindForbidden, "forbidden", "only an admin can create a bar")
-	}
+// createBar handles POST /api/events.
+func (s *Server) createBar(w http.ResponseWriter, r *http.Request, who presso.Identity) error {
 	var b presso.Bar
 	if err := decode(w, r, &b); err != nil {
 		return err
@@ -237,6 +213,7 @@ func (s *Server) createBar(w http.ResponseWriter, r *http.Request) error {
 	return writeJSON(w, http.StatusCreated, out)
 }
 
+// getBar handles GET /api/events/{event}.
 func (s *Server) getBar(w http.ResponseWriter, r *http.Request) error {
 	b, err := s.Config.Get(r.Context(), r.PathValue("event"))
 	if err != nil {
@@ -245,11 +222,8 @@ func (s *Server) getBar(w http.ResponseWriter, r *http.Request) error {
 	return writeJSON(w, 200, b)
 }
 
-func (s *Server) patchBar(w http.ResponseWriter, r *http.Request) error {
-	who, err := s.signedIn(r)
-	if err != nil {
-		return err
-	}
+// patchBar handles PATCH /api/events/{event}.
+func (s *Server) patchBar(w http.ResponseWriter, r *http.Request, who presso.Identity) error {
 	var p config.Patch
 	if err := decode(w, r, &p); err != nil {
 		return err
@@ -261,27 +235,8 @@ func (s *Server) patchBar(w http.ResponseWriter, r *http.Request) error {
 	return writeJSON(w, 200, b)
 }
 
-// staffBar loads the bar in the path for its staff (any role) or an admin.
-func (s *Server) staffBar(r *http.Request) (*presso.Bar, presso.Identity, error) {
-	who, err := s.signedIn(r)
-	if err != nil {
-		return nil, who, err
-	}
-	bar, err := s.Config.Get(r.Context(), r.PathValue("event"))
-	if err != nil {
-		return nil, who, err
-	}
-	if !who.StaffOf(bar.ID) {
-		return nil, who, presso.E(presso.KindForbidden, "forbidden", "only staff of %s can do this", bar.Name)
-	}
-	return bar, who, nil
-}
-
-func (s *Server) qr(w http.ResponseWriter, r *http.Request) error {
-	bar, _, err := s.staffBar(r)
-	if err != nil {
-		return err
-	}
+// qr handles GET /api/events/{event}/qr.
+func (s *Server) qr(w http.ResponseWriter, r *http.Request, _ presso.Identity, bar *presso.Bar) error {
 	cur, err := s.Validator.Current(r.Context(), bar)
 	if err != nil {
 		return err
@@ -289,11 +244,8 @@ func (s *Server) qr(w http.ResponseWriter, r *http.Request) error {
 	return writeJSON(w, 200, cur)
 }
 
-func (s *Server) qrSVG(w http.ResponseWriter, r *http.Request) error {
-	bar, _, err := s.staffBar(r)
-	if err != nil {
-		return err
-	}
+// qrSVG handles GET /api/events/{event}/qr.svg.
+func (s *Server) qrSVG(w http.ResponseWriter, r *http.Request, _ presso.Identity, bar *presso.Bar) error {
 	cur, err := s.Validator.Current(r.Context(), bar)
 	if err != nil {
 		return err
@@ -308,11 +260,8 @@ func (s *Server) qrSVG(w http.ResponseWriter, r *http.Request) error {
 	return err
 }
 
-func (s *Server) startOrder(w http.ResponseWriter, r *http.Request) error {
-	who, err := s.signedIn(r)
-	if err != nil {
-		return err
-	}
+// startOrder handles POST /api/events/{event}/orders.
+func (s *Server) startOrder(w http.ResponseWriter, r *http.Request, who presso.Identity) error {
 	var in struct {
 		Code string `json:"code"`
 	}
@@ -326,11 +275,8 @@ func (s *Server) startOrder(w http.ResponseWriter, r *http.Request) error {
 	return writeJSON(w, http.StatusCreated, o)
 }
 
-func (s *Server) listOrders(w http.ResponseWriter, r *http.Request) error {
-	who, err := s.signedIn(r)
-	if err != nil {
-		return err
-	}
+// listOrders handles GET /api/events/{event}/orders.
+func (s *Server) listOrders(w http.ResponseWriter, r *http.Request, who presso.Identity) error {
 	var states []presso.State
 	if q := r.URL.Query().Get("state"); q != "" {
 		for _, st := range strings.Split(q, ",") {
@@ -356,11 +302,8 @@ func (s *Server) listOrders(w http.ResponseWriter, r *http.Request) error {
 	return writeJSON(w, 200, map[string]any{"orders": list})
 }
 
-func (s *Server) getOrder(w http.ResponseWriter, r *http.Request) error {
-	who, err := s.signedIn(r)
-	if err != nil {
-		return err
-	}
+// getOrder handles GET /api/orders/{id}.
+func (s *Server) getOrder(w http.ResponseWriter, r *http.Request, who presso.Identity) error {
 	o, err := s.Orders.Get(r.Context(), who, r.PathValue("id"))
 	if err != nil {
 		return err
@@ -368,11 +311,8 @@ func (s *Server) getOrder(w http.ResponseWriter, r *http.Request) error {
 	return writeJSON(w, 200, o)
 }
 
-func (s *Server) submitDrink(w http.ResponseWriter, r *http.Request) error {
-	who, err := s.signedIn(r)
-	if err != nil {
-		return err
-	}
+// submitDrink handles PUT /api/orders/{id}/drink.
+func (s *Server) submitDrink(w http.ResponseWriter, r *http.Request, who presso.Identity) error {
 	var in orders.SubmitInput
 	if err := decode(w, r, &in); err != nil {
 		return err
@@ -387,16 +327,14 @@ func (s *Server) submitDrink(w http.ResponseWriter, r *http.Request) error {
 	return writeJSON(w, 200, o)
 }
 
-func (s *Server) orderAction(w http.ResponseWriter, r *http.Request) error {
-	who, err := s.signedIn(r)
-	if err != nil {
-		return err
-	}
+// orderAction handles POST /api/orders/{id}/{action}: make, unmake,
+// complete, cancel and collect.
+func (s *Server) orderAction(w http.ResponseWriter, r *http.Request, who presso.Identity) error {
 	t := orders.Trigger(r.PathValue("action"))
 	switch t {
 	case orders.TriggerMake, orders.TriggerUnmake, orders.TriggerComplete, orders.TriggerCancel, orders.TriggerCollect:
 	default:
-		return presso.E(presso.KindNotFound, "not_found", "no action %q: use make, unmake, complete, cancel or collect", t)
+		return presso.E(presso.KindNotFound, presso.CodeNotFound, "no action %q: use make, unmake, complete, cancel or collect", t)
 	}
 	o, err := s.Orders.Fire(r.Context(), who, r.PathValue("id"), t, orders.SubmitInput{})
 	if err != nil {
@@ -405,11 +343,8 @@ func (s *Server) orderAction(w http.ResponseWriter, r *http.Request) error {
 	return writeJSON(w, 200, o)
 }
 
-func (s *Server) orderHistory(w http.ResponseWriter, r *http.Request) error {
-	who, err := s.signedIn(r)
-	if err != nil {
-		return err
-	}
+// orderHistory handles GET /api/orders/{id}/history.
+func (s *Server) orderHistory(w http.ResponseWriter, r *http.Request, who presso.Identity) error {
 	j, err := s.Orders.History(r.Context(), who, r.PathValue("id"))
 	if err != nil {
 		return err

@@ -12,46 +12,34 @@ import (
 	"presso/publisher"
 )
 
-// barStream is GET /api/events/{event}/stream: the board channel for the
-// bar's staff, the store channel for anyone else.
-func (s *Server) barStream(w http.ResponseWriter, r *http.Request) error {
-	who, err := s.identity(r)
-	if err != nil {
-		return err
-	}
+// barStream handles GET /api/events/{event}/stream: the board channel
+// for the bar's staff, the store channel for anyone else.
+func (s *Server) barStream(w http.ResponseWriter, r *http.Request, who presso.Identity) error {
 	bar, err := s.Config.Get(r.Context(), r.PathValue("event"))
 	if err != nil {
 		return err
 	}
-	ch := publisher.Channel{Kind: publisher.Store, EventID: bar.ID}
-	if who.StaffOf(bar.ID) {
-		ch.Kind = publisher.Board
-	}
-	return s.stream(w, r, ch, func(ctx context.Context) (any, error) {
-		bar, err := s.Config.Get(ctx, bar.ID)
-		if err != nil || ch.Kind == publisher.Store {
+	if !who.StaffOf(bar.ID) {
+		return s.stream(w, r, publisher.Channel{Kind: publisher.Store, EventID: bar.ID}, func(ctx context.Context) (any, error) {
+			bar, err := s.Config.Get(ctx, bar.ID)
 			return map[string]any{"bar": bar}, err
-		}
-		list, err := s.DB.ListOrders(ctx, bar.ID, nil, s.Now().Add(-10*time.Minute))
+		})
+	}
+	return s.stream(w, r, publisher.Channel{Kind: publisher.Board, EventID: bar.ID}, func(ctx context.Context) (any, error) {
+		bar, err := s.Config.Get(ctx, bar.ID)
 		if err != nil {
 			return nil, err
 		}
-		active := list[:0]
-		for _, o := range list {
-			if o.State != presso.StateWaiting {
-				active = append(active, o)
-			}
+		list, err := s.Orders.Board(ctx, who, bar.ID)
+		if err != nil {
+			return nil, err
 		}
-		return map[string]any{"bar": bar, "orders": active}, nil
+		return map[string]any{"bar": bar, "orders": list}, nil
 	})
 }
 
-// myStream is GET /api/me/stream: the caller's own order events.
-func (s *Server) myStream(w http.ResponseWriter, r *http.Request) error {
-	who, err := s.signedIn(r)
-	if err != nil {
-		return err
-	}
+// myStream handles GET /api/me/stream: the caller's own order events.
+func (s *Server) myStream(w http.ResponseWriter, r *http.Request, who presso.Identity) error {
 	return s.stream(w, r, publisher.Channel{Kind: publisher.User, UserID: who.ID}, func(ctx context.Context) (any, error) {
 		list, err := s.Orders.Mine(ctx, who)
 		return map[string]any{"orders": list}, err
@@ -73,7 +61,7 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request, ch publisher.Cha
 		if after, err := strconv.ParseUint(v, 10, 64); err == nil {
 			msgs, ok, err := s.Publisher.Replay(r.Context(), ch, after)
 			if err != nil {
-				return &presso.Error{Kind: presso.KindUnavailable, Code: "bus_unavailable", Message: "cannot resume the stream now", Err: err}
+				return &presso.Error{Kind: presso.KindUnavailable, Code: presso.CodeBusUnavailable, Message: "cannot resume the stream now", Err: err}
 			}
 			if ok {
 				backlog, resumed = msgs, true

@@ -26,6 +26,8 @@ import (
 
 // Server holds what the handlers need.
 type Server struct {
+	// DB is only pinged, for /readyz: everything else reaches the data
+	// through the services below, which check who may see and change it.
 	DB        *store.DB
 	Bus       *bus.Bus
 	Auth      *auth.Service
@@ -52,20 +54,9 @@ func (s *Server) Handler() http.Handler {
 	}
 	cop := http.NewCrossOriginProtection()
 	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s.writeError(w, r, presso.E(presso.KindForbidden, "cross_origin", "cross-origin request refused"))
+		s.writeError(w, r, presso.E(presso.KindForbidden, presso.CodeCrossOrigin, "cross-origin request refused"))
 	}))
 	return s.logRequests(cop.Handler(mux))
-}
-
-// handler is an HTTP handler that returns its error for writeError.
-type handler func(w http.ResponseWriter, r *http.Request) error
-
-func (s *Server) h(fn handler) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		if err := fn(w, r); err != nil {
-			s.writeError(w, r, err)
-		}
-	}
 }
 
 // status is the one mapping from error kinds to HTTP statuses.
@@ -100,27 +91,33 @@ type errorBody struct {
 	RetryAt *time.Time `json:"retryAt,omitempty"`
 }
 
-// writeError answers with the error's status and {"error": {...}}.
-// Internal errors are logged and shown only as "internal error".
+// writeError answers with the error's status and {"error": {...}}. A
+// client's mistake is answered as it is and not logged; an outage is a 503
+// logged at Warn; anything else is a bug, logged at Error with the route
+// and answered only as "internal error".
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	kind := presso.KindInternal
 	var pe *presso.Error
-	body := errorBody{Code: "internal", Message: "internal error"}
-	code := http.StatusInternalServerError
-	if errors.As(err, &pe) && pe.Kind != presso.KindInternal {
-		code = status(pe.Kind)
-		body = errorBody{Code: pe.Code, Message: pe.Message, Field: pe.Field}
-		if !pe.RetryAt.IsZero() {
-			t := pe.RetryAt.UTC()
-			body.RetryAt = &t
+	if errors.As(err, &pe) {
+		kind = pe.Kind
+	}
+	code := status(kind)
+	switch code {
+	case http.StatusInternalServerError:
+		if errors.Is(err, context.Canceled) {
+			return // the client went away; nobody reads the answer
 		}
-		if pe.Kind == presso.KindUnavailable {
-			w.Header().Set("Retry-After", "5")
-			s.Log.Warn("unavailable", "method", r.Method, "path", r.URL.Path, "err", err)
-		}
-	} else if errors.Is(err, context.Canceled) {
+		s.Log.Error("internal error", "method", r.Method, "route", r.Pattern, "err", err)
+		writeJSON(w, code, map[string]any{"error": errorBody{Code: presso.CodeInternal, Message: "internal error"}})
 		return
-	} else {
-		s.Log.Error("internal error", "method", r.Method, "path", r.URL.Path, "err", err)
+	case http.StatusServiceUnavailable:
+		w.Header().Set("Retry-After", "5")
+		s.Log.Warn("unavailable", "method", r.Method, "route", r.Pattern, "err", err)
+	}
+	body := errorBody{Code: pe.Code, Message: pe.Message, Field: pe.Field}
+	if !pe.RetryAt.IsZero() {
+		t := pe.RetryAt.UTC()
+		body.RetryAt = &t
 	}
 	writeJSON(w, code, map[string]any{"error": body})
 }
@@ -139,11 +136,11 @@ const maxBody = 256 << 10
 // wrong types and oversized bodies are 400s that name the problem.
 func decode(w http.ResponseWriter, r *http.Request, v any) error {
 	r.Body = http.MaxBytesReader(w, r.Body, maxBody)
-	return DecodeJSON(r.Body, v)
+	return decodeJSON(r.Body, v)
 }
 
-// DecodeJSON is the strict decoder behind every request body.
-func DecodeJSON(body io.Reader, v any) error {
+// decodeJSON is the strict decoder behind every request body.
+func decodeJSON(body io.Reader, v any) error {
 	dec := json.NewDecoder(body)
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
@@ -239,7 +236,7 @@ func (s *Server) logRequests(next http.Handler) http.Handler {
 	})
 }
 
-// notFoundAPI answers unknown /api routes in JSON.
+// notFoundAPI handles every other /api/ route, in JSON.
 func (s *Server) notFoundAPI(w http.ResponseWriter, r *http.Request) error {
-	return presso.E(presso.KindNotFound, "not_found", "no such API route: %s %s", r.Method, r.URL.Path)
+	return presso.E(presso.KindNotFound, presso.CodeNotFound, "no such API route: %s %s", r.Method, r.URL.Path)
 }
