@@ -39,13 +39,15 @@ type Channel struct {
 	UserID  string // User
 }
 
-// Subject is the stream subject filter that covers the channel.
+// Subject is the stream subject filter that covers the channel. A bar's
+// filters are built by presso.Subject, like every subject on the bus; a
+// user's orders may be at any bar, so theirs is the whole stream.
 func (c Channel) Subject() string {
 	switch c.Kind {
 	case Board:
-		return "presso." + c.EventID + ".>"
+		return presso.Subject(c.EventID, ">")
 	case Store:
-		return "presso." + c.EventID + ".ConfigService.>"
+		return presso.Subject(c.EventID, "ConfigService.>")
 	}
 	return "presso.>"
 }
@@ -191,13 +193,6 @@ func (p *Publisher) Unsubscribe(s *Subscription) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	delete(p.subs, s)
-}
-
-// Subscribers counts open subscriptions.
-func (p *Publisher) Subscribers() int {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return len(p.subs)
 }
 
 // Replay returns the channel's messages after seq up to now. ok is false
