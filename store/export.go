@@ -58,7 +58,8 @@ type ExportEvent struct {
 }
 
 // ExportBar reads one bar and everything that belongs to it.
-func (db *DB) ExportBar(ctx context.Context, id string, now time.Time) (*BarExport, error) {
+func (db *DB) ExportBar(ctx context.Context, id string, now time.Time) (_ *BarExport, err error) {
+	defer wrap(&err, "store.ExportBar")
 	bar, err := db.GetBar(ctx, id)
 	if err != nil {
 		return nil, err
@@ -68,13 +69,13 @@ func (db *DB) ExportBar(ctx context.Context, id string, now time.Time) (*BarExpo
 	q := db.read
 	rows, err := q.QueryContext(ctx, `SELECT day, value FROM counters WHERE event_id = $1 ORDER BY day`, id)
 	if err != nil {
-		return nil, unavailable(err)
+		return nil, err
 	}
 	for rows.Next() {
 		var c ExportCounter
 		if err := rows.Scan(&c.Day, &c.Value); err != nil {
 			rows.Close()
-			return nil, unavailable(err)
+			return nil, err
 		}
 		x.Counters = append(x.Counters, c)
 	}
@@ -82,14 +83,14 @@ func (db *DB) ExportBar(ctx context.Context, id string, now time.Time) (*BarExpo
 
 	rows, err = q.QueryContext(ctx, `SELECT `+orderColumns+`, number_day FROM orders WHERE event_id = $1 ORDER BY created_at, id`, id)
 	if err != nil {
-		return nil, unavailable(err)
+		return nil, err
 	}
 	for rows.Next() {
 		var nd string
 		o, err := scanOrder(scanAlso{rows, &nd})
 		if err != nil {
 			rows.Close()
-			return nil, unavailable(err)
+			return nil, err
 		}
 		x.Orders = append(x.Orders, ExportOrder{Order: *o, Day: o.Day, NumberDay: nd, Exempt: o.Exempt, Version: o.Version})
 	}
@@ -98,13 +99,13 @@ func (db *DB) ExportBar(ctx context.Context, id string, now time.Time) (*BarExpo
 	rows, err = q.QueryContext(ctx, `SELECT DISTINCT c.id, COALESCE(c.email, ''), c.name FROM customers c JOIN orders o ON o.user_id = c.id
 		WHERE o.event_id = $1 ORDER BY c.id`, id)
 	if err != nil {
-		return nil, unavailable(err)
+		return nil, err
 	}
 	for rows.Next() {
 		var c Customer
 		if err := rows.Scan(&c.ID, &c.Email, &c.Name); err != nil {
 			rows.Close()
-			return nil, unavailable(err)
+			return nil, err
 		}
 		x.Customers = append(x.Customers, c)
 	}
@@ -113,14 +114,14 @@ func (db *DB) ExportBar(ctx context.Context, id string, now time.Time) (*BarExpo
 	rows, err = q.QueryContext(ctx, `SELECT h.order_id, h.seq, h.at, h.from_state, h.to_state, h.trigger, h.actor
 		FROM order_history h JOIN orders o ON o.id = h.order_id WHERE o.event_id = $1 ORDER BY h.order_id, h.seq`, id)
 	if err != nil {
-		return nil, unavailable(err)
+		return nil, err
 	}
 	for rows.Next() {
 		var s ExportStep
 		var at int64
 		if err := rows.Scan(&s.OrderID, &s.Seq, &at, &s.From, &s.To, &s.Trigger, &s.Actor); err != nil {
 			rows.Close()
-			return nil, unavailable(err)
+			return nil, err
 		}
 		s.At = fromMS(at)
 		x.History = append(x.History, s)
@@ -129,7 +130,7 @@ func (db *DB) ExportBar(ctx context.Context, id string, now time.Time) (*BarExpo
 
 	rows, err = q.QueryContext(ctx, `SELECT id, order_id, detail_type, payload, created_at FROM outbox WHERE event_id = $1 ORDER BY seq`, id)
 	if err != nil {
-		return nil, unavailable(err)
+		return nil, err
 	}
 	defer rows.Close()
 	for rows.Next() {
@@ -137,12 +138,12 @@ func (db *DB) ExportBar(ctx context.Context, id string, now time.Time) (*BarExpo
 		var payload string
 		var created int64
 		if err := rows.Scan(&e.ID, &e.OrderID, &e.DetailType, &payload, &created); err != nil {
-			return nil, unavailable(err)
+			return nil, err
 		}
 		e.Payload, e.CreatedAt = json.RawMessage(payload), fromMS(created)
 		x.Events = append(x.Events, e)
 	}
-	return x, unavailable(rows.Err())
+	return x, rows.Err()
 }
 
 // scanAlso scans the order columns plus extra trailing columns.
@@ -158,7 +159,8 @@ func (s scanAlso) Scan(dest ...any) error { return s.rows.Scan(append(dest, s.ex
 // they were on the old deployment's stream. Orders still in flight carry
 // on here, deadlines included; the capacity and per-customer counts are
 // rebuilt from the orders.
-func (db *DB) ImportBar(ctx context.Context, x *BarExport, now time.Time) error {
+func (db *DB) ImportBar(ctx context.Context, x *BarExport, now time.Time) (err error) {
+	defer wrap(&err, "store.ImportBar")
 	if x.Format != 1 || x.Bar == nil {
 		return presso.Invalid("format", "not a presso bar export (format %d)", x.Format)
 	}
@@ -168,14 +170,14 @@ func (db *DB) ImportBar(ctx context.Context, x *BarExport, now time.Time) error 
 		}
 		for _, c := range x.Counters {
 			if _, err := tx.q.ExecContext(ctx, `INSERT INTO counters (event_id, day, value) VALUES ($1, $2, $3)`, x.Bar.ID, c.Day, c.Value); err != nil {
-				return unavailable(err)
+				return err
 			}
 		}
 		for _, c := range x.Customers {
 			email := sql.NullString{String: c.Email, Valid: c.Email != ""}
 			if _, err := tx.q.ExecContext(ctx, `INSERT INTO customers (id, email, name, created_at) VALUES ($1, $2, $3, $4)
 				ON CONFLICT DO NOTHING`, c.ID, email, c.Name, ms(now)); err != nil {
-				return unavailable(err)
+				return err
 			}
 		}
 		active := 0
@@ -190,7 +192,7 @@ func (db *DB) ImportBar(ctx context.Context, x *BarExport, now time.Time) error 
 			}
 			if eo.NumberDay != "" {
 				if _, err := tx.q.ExecContext(ctx, `UPDATE orders SET number_day = $2 WHERE id = $1`, o.ID, eo.NumberDay); err != nil {
-					return unavailable(err)
+					return err
 				}
 			}
 			if !o.State.Terminal() {
@@ -199,12 +201,12 @@ func (db *DB) ImportBar(ctx context.Context, x *BarExport, now time.Time) error 
 			if o.State != presso.StateCancelled && o.State != presso.StateTimedOut && !o.Exempt {
 				if _, err := tx.q.ExecContext(ctx, `INSERT INTO customer_days (event_id, user_id, day, n) VALUES ($1, $2, $3, 1)
 					ON CONFLICT (event_id, user_id, day) DO UPDATE SET n = customer_days.n + 1`, o.EventID, o.UserID, o.Day); err != nil {
-					return unavailable(err)
+					return err
 				}
 			}
 		}
 		if _, err := tx.q.ExecContext(ctx, `UPDATE bars SET active = $2 WHERE id = $1`, x.Bar.ID, active); err != nil {
-			return unavailable(err)
+			return err
 		}
 		for _, s := range x.History {
 			if err := tx.AppendHistory(ctx, s.OrderID, s.Seq, s.Step); err != nil {
@@ -214,7 +216,7 @@ func (db *DB) ImportBar(ctx context.Context, x *BarExport, now time.Time) error 
 		for _, e := range x.Events {
 			if _, err := tx.q.ExecContext(ctx, `INSERT INTO outbox (id, event_id, order_id, detail_type, payload, created_at, published_at)
 				VALUES ($1, $2, $3, $4, $5, $6, $7)`, e.ID, x.Bar.ID, e.OrderID, e.DetailType, string(e.Payload), ms(e.CreatedAt), ms(now)); err != nil {
-				return unavailable(err)
+				return err
 			}
 		}
 		return nil

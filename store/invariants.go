@@ -267,14 +267,15 @@ func invariantChecks() []invariantCheck {
 // still active is fine unless its deadline passed more than grace before
 // now: the sweeper should have ended it by then. Plain SQL, the same on
 // both engines; it writes nothing, so it may run beside a live server.
-func (db *DB) CheckInvariants(ctx context.Context, now time.Time, grace time.Duration) ([]Violation, error) {
+func (db *DB) CheckInvariants(ctx context.Context, now time.Time, grace time.Duration) (_ []Violation, err error) {
+	defer wrap(&err, "store.CheckInvariants")
 	opts := &sql.TxOptions{ReadOnly: true}
 	if db.engine.name == "postgres" {
 		opts.Isolation = sql.LevelRepeatableRead // one snapshot for every query
 	}
 	tx, err := db.read.BeginTx(ctx, opts)
 	if err != nil {
-		return nil, unavailable(err)
+		return nil, err
 	}
 	defer tx.Rollback()
 	var out []Violation
@@ -302,10 +303,11 @@ func (db *DB) CheckInvariants(ctx context.Context, now time.Time, grace time.Dur
 }
 
 // OrderStates counts the database's orders by state.
-func (db *DB) OrderStates(ctx context.Context) (map[presso.State]int, error) {
+func (db *DB) OrderStates(ctx context.Context) (_ map[presso.State]int, err error) {
+	defer wrap(&err, "store.OrderStates")
 	rows, err := db.read.QueryContext(ctx, `SELECT state, COUNT(*) FROM orders GROUP BY state`)
 	if err != nil {
-		return nil, unavailable(err)
+		return nil, err
 	}
 	defer rows.Close()
 	out := map[presso.State]int{}
@@ -313,9 +315,9 @@ func (db *DB) OrderStates(ctx context.Context) (map[presso.State]int, error) {
 		var s presso.State
 		var n int
 		if err := rows.Scan(&s, &n); err != nil {
-			return nil, unavailable(err)
+			return nil, err
 		}
 		out[s] = n
 	}
-	return out, unavailable(rows.Err())
+	return out, rows.Err()
 }

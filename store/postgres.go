@@ -12,8 +12,10 @@ var postgresEngine = engine{
 	migrations: "postgres",
 	// SKIP LOCKED lets every replica sweep at once without firing a
 	// deadline twice: a row another sweeper holds is simply passed over.
-	claimDue:       `SELECT id FROM orders WHERE deadline_at IS NOT NULL AND deadline_at <= $1 ORDER BY deadline_at LIMIT $2 FOR UPDATE SKIP LOCKED`,
-	lockRelay:      `SELECT id FROM relay_lock WHERE id = 1 FOR UPDATE SKIP LOCKED`,
+	claimDue:  `SELECT id FROM orders WHERE deadline_at IS NOT NULL AND deadline_at <= $1 ORDER BY deadline_at LIMIT $2 FOR UPDATE SKIP LOCKED`,
+	lockRelay: `SELECT id FROM relay_lock WHERE id = 1 FOR UPDATE SKIP LOCKED`,
+	// Replicas relay side by side; one at a time keeps the outbox order.
+	relayLock:      true,
 	lockMigrations: `SELECT pg_advisory_xact_lock(727377)`,
 }
 

@@ -7,10 +7,9 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
 
-	_ "modernc.org/sqlite" // registers the "sqlite" driver
+	_ "modernc.org/sqlite" // registers the "sqlite" driver; errors.go reads its errors
 )
 
 var sqliteEngine = engine{
@@ -19,6 +18,9 @@ var sqliteEngine = engine{
 	// One writer connection serialises writers, so plain SELECTs are enough.
 	claimDue:  `SELECT id FROM orders WHERE deadline_at IS NOT NULL AND deadline_at <= $1 ORDER BY deadline_at LIMIT $2`,
 	lockRelay: `SELECT id FROM relay_lock WHERE id = 1`,
+	// One process relays; holding the only writer while publishing would
+	// stall every other write.
+	relayLock: false,
 }
 
 // openSQLite opens the file with one writer connection and a read pool.
@@ -70,9 +72,4 @@ func connectSQLite(ctx context.Context, w *sql.DB) error {
 		case <-time.After(wait):
 		}
 	}
-}
-
-func isBusy(err error) bool {
-	s := err.Error()
-	return strings.Contains(s, "SQLITE_BUSY") || strings.Contains(s, "database is locked")
 }

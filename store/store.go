@@ -3,9 +3,11 @@
 //
 // Two engines sit behind the one DB type: SQLite (modernc.org/sqlite, the
 // embedded default) and PostgreSQL (pgx). Most statements are written once,
-// in queries.go, because both engines accept them as they are; the few that
-// differ (schema, row locking) live in sqlite.go and postgres.go. The
-// conformance suite in storetest runs against both.
+// in one file per group of tables (bars.go, accounts.go, codes.go,
+// orders.go, outbox.go), because both engines accept them as they are; the
+// few that differ (schema, row locking) live in sqlite.go and postgres.go.
+// errors.go sorts what the drivers report into outages and bugs. The
+// conformance suite in storetest runs against both engines.
 package store
 
 import (
@@ -36,6 +38,9 @@ type engine struct {
 	// lockRelay takes the relay's lock row, or returns no row when another
 	// replica holds it.
 	lockRelay string
+	// relayLock says whether the relay must hold lockRelay while it
+	// publishes (see DB.RelayNeedsLock).
+	relayLock bool
 	// lockMigrations serialises migrations between replicas starting at once.
 	lockMigrations string
 }
@@ -72,9 +77,8 @@ type conn struct {
 // Open opens the database named by dsn: a postgres:// or postgresql:// URL,
 // or otherwise a SQLite file path. It applies any pending migrations and
 // refuses a schema newer than this binary knows.
-func Open(ctx context.Context, dsn string) (*DB, error) {
-	var db *DB
-	var err error
+func Open(ctx context.Context, dsn string) (db *DB, err error) {
+	defer wrap(&err, "store.Open")
 	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
 		db, err = openPostgres(dsn)
 	} else {
@@ -108,7 +112,8 @@ func (db *DB) Close() error {
 }
 
 // Ping checks the database answers.
-func (db *DB) Ping(ctx context.Context) error {
+func (db *DB) Ping(ctx context.Context) (err error) {
+	defer wrap(&err, "store.Ping")
 	var one int
 	return db.write.QueryRowContext(ctx, "SELECT 1").Scan(&one)
 }
@@ -127,10 +132,12 @@ func (db *DB) Tx(ctx context.Context, fn func(*Tx) error) error {
 	return err
 }
 
+// tx returns fn's error as it is: the store methods fn called have named
+// and classified their own.
 func (db *DB) tx(ctx context.Context, fn func(*Tx) error) error {
 	tx, err := db.write.BeginTx(ctx, nil)
 	if err != nil {
-		return unavailable(err)
+		return classify("store.Begin", err)
 	}
 	// A panic in fn (which net/http recovers) must not leave the
 	// transaction open: on SQLite it would hold the only writer forever.
@@ -144,32 +151,7 @@ func (db *DB) tx(ctx context.Context, fn func(*Tx) error) error {
 		tx.Rollback()
 		return err
 	}
-	if err := tx.Commit(); err != nil {
-		return unavailable(err)
-	}
-	return nil
-}
-
-// retryable reports a PostgreSQL deadlock (40P01) or serialization
-// failure (40001): the transaction did nothing and may simply run again.
-func retryable(err error) bool {
-	var se interface{ SQLState() string }
-	if errors.As(err, &se) {
-		return se.SQLState() == "40P01" || se.SQLState() == "40001"
-	}
-	return false
-}
-
-// unavailable marks a database failure as something to retry later.
-func unavailable(err error) error {
-	if err == nil || errors.Is(err, context.Canceled) {
-		return err
-	}
-	var pe *presso.Error
-	if errors.As(err, &pe) {
-		return err
-	}
-	return &presso.Error{Kind: presso.KindUnavailable, Code: "unavailable", Message: "the database is unavailable", Err: err}
+	return classify("store.Commit", tx.Commit())
 }
 
 // SchemaVersion is the newest migration this binary knows for the engine.
@@ -231,7 +213,7 @@ func (db *DB) migrate(ctx context.Context) error {
 			known = ms[len(ms)-1].version
 		}
 		if current > known {
-			return &presso.Error{Kind: presso.KindInternal, Code: "schema_too_new",
+			return &presso.Error{Kind: presso.KindInternal, Code: presso.CodeSchemaTooNew,
 				Message: fmt.Sprintf("database schema version %d is newer than this binary knows (%d): upgrade presso", current, known)}
 		}
 		for _, m := range ms {
@@ -253,6 +235,9 @@ func (db *DB) migrate(ctx context.Context) error {
 		return nil
 	})
 }
+
+// scanner is a *sql.Row or *sql.Rows positioned on a row.
+type scanner interface{ Scan(dest ...any) error }
 
 // ms converts a time to the stored Unix milliseconds.
 func ms(t time.Time) int64 { return t.UnixMilli() }

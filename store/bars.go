@@ -1,0 +1,156 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"presso"
+)
+
+// barConfig is what the bars.config JSON column holds.
+type barConfig struct {
+	SignInMode string            `json:"signInMode"`
+	Timezone   string            `json:"timezone"`
+	DailyReset bool              `json:"dailyReset"`
+	Menu       []presso.MenuItem `json:"menu"`
+	Limits     presso.Limits     `json:"limits"`
+	Timeouts   presso.Timeouts   `json:"timeouts"`
+}
+
+func encodeBarConfig(b *presso.Bar) (string, error) {
+	c, err := json.Marshal(barConfig{SignInMode: b.SignInMode, Timezone: b.Timezone, DailyReset: b.DailyReset,
+		Menu: b.Menu, Limits: b.Limits, Timeouts: b.Timeouts})
+	return string(c), err
+}
+
+const barColumns = `id, name, is_open, config, created_at`
+
+func scanBar(row scanner) (*presso.Bar, error) {
+	var b presso.Bar
+	var cfg string
+	var created int64
+	if err := row.Scan(&b.ID, &b.Name, &b.Open, &cfg, &created); err != nil {
+		return nil, err
+	}
+	var c barConfig
+	if err := json.Unmarshal([]byte(cfg), &c); err != nil {
+		return nil, fmt.Errorf("bar %s config: %w", b.ID, err)
+	}
+	b.SignInMode, b.Timezone, b.DailyReset = c.SignInMode, c.Timezone, c.DailyReset
+	b.Menu, b.Limits, b.Timeouts = c.Menu, c.Limits, c.Timeouts
+	b.CreatedAt = fromMS(created)
+	return &b, nil
+}
+
+// CreateBar inserts a new bar; an existing id is a conflict.
+func (c *Tx) CreateBar(ctx context.Context, b *presso.Bar, now time.Time) (err error) {
+	defer wrap(&err, "store.CreateBar")
+	cfg, err := encodeBarConfig(b)
+	if err != nil {
+		return err
+	}
+	_, err = c.q.ExecContext(ctx, `
+		INSERT INTO bars (
+			id,
+			name,
+			is_open,
+			config,
+			created_at,
+			updated_at
+		) VALUES (
+			$1,
+			$2,
+			$3,
+			$4,
+			$5,
+			$5
+		)`,
+		b.ID, b.Name, b.Open, cfg, ms(now))
+	if isUniqueViolation(err) {
+		return presso.E(presso.KindConflict, presso.CodeExists, "bar %q already exists", b.ID)
+	}
+	return err
+}
+
+// UpdateBar stores a bar's name, open flag and configuration.
+func (c *Tx) UpdateBar(ctx context.Context, b *presso.Bar, now time.Time) (err error) {
+	defer wrap(&err, "store.UpdateBar")
+	cfg, err := encodeBarConfig(b)
+	if err != nil {
+		return err
+	}
+	res, err := c.q.ExecContext(ctx, `
+		UPDATE bars SET
+			name = $2,
+			is_open = $3,
+			config = $4,
+			updated_at = $5
+		WHERE id = $1`,
+		b.ID, b.Name, b.Open, cfg, ms(now))
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return presso.NotFound("bar")
+	}
+	return nil
+}
+
+// GetBar returns one bar.
+func (c conn) GetBar(ctx context.Context, id string) (_ *presso.Bar, err error) {
+	defer wrap(&err, "store.GetBar")
+	b, err := scanBar(c.q.QueryRowContext(ctx, `SELECT `+barColumns+` FROM bars WHERE id = $1`, id))
+	if err != nil {
+		return nil, notFound(err, "bar")
+	}
+	return b, nil
+}
+
+// ListBars returns every bar, by id.
+func (c conn) ListBars(ctx context.Context) (_ []*presso.Bar, err error) {
+	defer wrap(&err, "store.ListBars")
+	rows, err := c.q.QueryContext(ctx, `SELECT `+barColumns+` FROM bars ORDER BY id`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var bars []*presso.Bar
+	for rows.Next() {
+		b, err := scanBar(rows)
+		if err != nil {
+			return nil, err
+		}
+		bars = append(bars, b)
+	}
+	return bars, rows.Err()
+}
+
+// ReserveCapacity takes one place in the bar's queue if the bar is open and
+// has fewer than max active orders. The check and the increment are one
+// statement, so concurrent orders cannot overshoot.
+func (c *Tx) ReserveCapacity(ctx context.Context, eventID string, max int) (_ bool, err error) {
+	defer wrap(&err, "store.ReserveCapacity")
+	res, err := c.q.ExecContext(ctx, `UPDATE bars SET active = active + 1 WHERE id = $1 AND is_open AND active < $2`, eventID, max)
+	if err != nil {
+		return false, err
+	}
+	n, err := res.RowsAffected()
+	return n == 1, err
+}
+
+// ReleaseCapacity gives a place back when an order ends.
+func (c *Tx) ReleaseCapacity(ctx context.Context, eventID string) (err error) {
+	defer wrap(&err, "store.ReleaseCapacity")
+	_, err = c.q.ExecContext(ctx, `UPDATE bars SET active = active - 1 WHERE id = $1 AND active > 0`, eventID)
+	return err
+}
+
+// ActiveOrders is the bar's capacity counter.
+func (c conn) ActiveOrders(ctx context.Context, eventID string) (_ int, err error) {
+	defer wrap(&err, "store.ActiveOrders")
+	var n int
+	err = c.q.QueryRowContext(ctx, `SELECT active FROM bars WHERE id = $1`, eventID).Scan(&n)
+	return n, notFound(err, "bar")
+}

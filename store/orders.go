@@ -1,0 +1,306 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"presso"
+)
+
+// orderColumns are the orders columns scanOrder reads, in its order;
+// InsertOrder writes the same list.
+const orderColumns = `
+	id,
+	event_id,
+	user_id,
+	user_name,
+	state,
+	cause,
+	number,
+	drink,
+	barista_id,
+	barista_name,
+	day,
+	exempt,
+	created_at,
+	submitted_at,
+	made_at,
+	finished_at,
+	deadline_at,
+	version,
+	collected_at`
+
+func scanOrder(row scanner) (*presso.Order, error) {
+	var o presso.Order
+	var drink sql.NullString
+	var created int64
+	var submitted, made, finished, deadline, collected sql.NullInt64
+	if err := row.Scan(&o.ID, &o.EventID, &o.UserID, &o.UserName, &o.State, &o.Cause, &o.Number, &drink,
+		&o.BaristaID, &o.BaristaName, &o.Day, &o.Exempt, &created, &submitted, &made, &finished, &deadline, &o.Version, &collected); err != nil {
+		return nil, err
+	}
+	if drink.Valid && drink.String != "" {
+		o.Drink = new(presso.Drink)
+		if err := json.Unmarshal([]byte(drink.String), o.Drink); err != nil {
+			return nil, fmt.Errorf("order %s drink: %w", o.ID, err)
+		}
+	}
+	o.CreatedAt = fromMS(created)
+	o.SubmittedAt, o.MadeAt, o.FinishedAt, o.Deadline = fromNullMS(submitted), fromNullMS(made), fromNullMS(finished), fromNullMS(deadline)
+	o.CollectedAt = fromNullMS(collected)
+	return &o, nil
+}
+
+func encodeDrink(d *presso.Drink) (sql.NullString, error) {
+	if d == nil {
+		return sql.NullString{}, nil
+	}
+	b, err := json.Marshal(d)
+	return sql.NullString{String: string(b), Valid: true}, err
+}
+
+// InsertOrder stores a new order.
+func (c *Tx) InsertOrder(ctx context.Context, o *presso.Order) (err error) {
+	defer wrap(&err, "store.InsertOrder")
+	drink, err := encodeDrink(o.Drink)
+	if err != nil {
+		return err
+	}
+	_, err = c.q.ExecContext(ctx, `
+		INSERT INTO orders (`+orderColumns+`
+		) VALUES (
+			$1,
+			$2,
+			$3,
+			$4,
+			$5,
+			$6,
+			$7,
+			$8,
+			$9,
+			$10,
+			$11,
+			$12,
+			$13,
+			$14,
+			$15,
+			$16,
+			$17,
+			$18,
+			$19
+		)`,
+		o.ID, o.EventID, o.UserID, o.UserName, o.State, o.Cause, o.Number, drink, o.BaristaID, o.BaristaName,
+		o.Day, o.Exempt, ms(o.CreatedAt), msPtr(o.SubmittedAt), msPtr(o.MadeAt), msPtr(o.FinishedAt), msPtr(o.Deadline), o.Version,
+		msPtr(o.CollectedAt))
+	if isUniqueViolation(err) {
+		return &presso.Error{Kind: presso.KindConflict, Code: presso.CodeExists, Message: fmt.Sprintf("order %s already exists", o.ID), Err: err}
+	}
+	return err
+}
+
+// UpdateOrder writes o if the stored version is still prev, and reports
+// whether it did. A false means another transition won the race. numberDay
+// is the counter day of a number drawn by this transition; "" keeps the
+// stored one, so a later transition cannot move a number to another day.
+func (c *Tx) UpdateOrder(ctx context.Context, o *presso.Order, prev int64, numberDay string) (_ bool, err error) {
+	defer wrap(&err, "store.UpdateOrder")
+	drink, err := encodeDrink(o.Drink)
+	if err != nil {
+		return false, err
+	}
+	res, err := c.q.ExecContext(ctx, `
+		UPDATE orders SET
+			state = $3,
+			cause = $4,
+			number = $5,
+			number_day = COALESCE(NULLIF($6, ''), number_day),
+			drink = $7,
+			barista_id = $8,
+			barista_name = $9,
+			submitted_at = $10,
+			made_at = $11,
+			finished_at = $12,
+			deadline_at = $13,
+			version = $14,
+			collected_at = $15
+		WHERE id = $1 AND version = $2`,
+		o.ID, prev, o.State, o.Cause, o.Number, numberDay, drink, o.BaristaID, o.BaristaName,
+		msPtr(o.SubmittedAt), msPtr(o.MadeAt), msPtr(o.FinishedAt), msPtr(o.Deadline), o.Version, msPtr(o.CollectedAt))
+	if isUniqueViolation(err) {
+		return false, fmt.Errorf("order %s: duplicate number %d: %w", o.ID, o.Number, err)
+	}
+	if err != nil {
+		return false, err
+	}
+	n, err := res.RowsAffected()
+	return n == 1, err
+}
+
+// GetOrder returns one order.
+func (c conn) GetOrder(ctx context.Context, id string) (_ *presso.Order, err error) {
+	defer wrap(&err, "store.GetOrder")
+	o, err := scanOrder(c.q.QueryRowContext(ctx, `SELECT `+orderColumns+` FROM orders WHERE id = $1`, id))
+	if err != nil {
+		return nil, notFound(err, "order")
+	}
+	return o, nil
+}
+
+// ListOrders returns a bar's orders in the given states. Active orders come
+// in the order they were queued (numbers restart daily on some bars);
+// finished ones only if they finished at or after since, newest first. No
+// states means every state.
+func (c conn) ListOrders(ctx context.Context, eventID string, states []presso.State, since time.Time) (_ []*presso.Order, err error) {
+	defer wrap(&err, "store.ListOrders")
+	if len(states) == 0 {
+		states = []presso.State{presso.StateWaiting, presso.StateQueued, presso.StateMaking,
+			presso.StateCompleted, presso.StateCancelled, presso.StateTimedOut}
+	}
+	args := []any{eventID, ms(since)}
+	var ph []string
+	for _, s := range states {
+		args = append(args, string(s))
+		ph = append(ph, fmt.Sprintf("$%d", len(args)))
+	}
+	rows, err := c.q.QueryContext(ctx, `SELECT `+orderColumns+` FROM orders
+		WHERE event_id = $1 AND state IN (`+strings.Join(ph, ", ")+`) AND (finished_at IS NULL OR finished_at >= $2)
+		ORDER BY CASE WHEN finished_at IS NULL THEN 0 ELSE 1 END, CASE WHEN finished_at IS NULL THEN submitted_at END,
+			CASE WHEN finished_at IS NULL THEN number END, finished_at DESC, created_at, id`, args...)
+	return collectOrders(rows, err)
+}
+
+// UserOrders returns a user's orders across bars, newest first.
+func (c conn) UserOrders(ctx context.Context, userID string, limit int) (_ []*presso.Order, err error) {
+	defer wrap(&err, "store.UserOrders")
+	rows, err := c.q.QueryContext(ctx, `SELECT `+orderColumns+` FROM orders WHERE user_id = $1 ORDER BY created_at DESC, id LIMIT $2`, userID, limit)
+	return collectOrders(rows, err)
+}
+
+func collectOrders(rows *sql.Rows, err error) ([]*presso.Order, error) {
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	orders := []*presso.Order{}
+	for rows.Next() {
+		o, err := scanOrder(rows)
+		if err != nil {
+			return nil, err
+		}
+		orders = append(orders, o)
+	}
+	return orders, rows.Err()
+}
+
+// QueuePosition is how many numbered, unfinished orders of o's bar were
+// queued at or before o: 1 means next. It goes by when each was queued, not
+// by number, because a bar that numbers by day starts again at 1.
+func (c conn) QueuePosition(ctx context.Context, o *presso.Order) (_ int, err error) {
+	defer wrap(&err, "store.QueuePosition")
+	if o.SubmittedAt == nil {
+		return 0, nil
+	}
+	var n int
+	err = c.q.QueryRowContext(ctx, `SELECT COUNT(*) FROM orders WHERE event_id = $1 AND state IN ('queued', 'making')
+		AND (submitted_at < $2 OR (submitted_at = $2 AND number <= $3))`,
+		o.EventID, ms(*o.SubmittedAt), o.Number).Scan(&n)
+	return n, err
+}
+
+// ClaimDue returns ids of orders whose deadline passed. On PostgreSQL the
+// rows stay locked by this transaction, hidden from other sweepers.
+func (c *Tx) ClaimDue(ctx context.Context, now time.Time, limit int) (_ []string, err error) {
+	defer wrap(&err, "store.ClaimDue")
+	rows, err := c.q.QueryContext(ctx, c.e.claimDue, ms(now), limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	return ids, rows.Err()
+}
+
+// PostponeDeadline moves an order's pending deadline to at, so a timeout
+// that keeps failing does not stay first in line.
+func (c *Tx) PostponeDeadline(ctx context.Context, id string, at time.Time) (err error) {
+	defer wrap(&err, "store.PostponeDeadline")
+	_, err = c.q.ExecContext(ctx, `UPDATE orders SET deadline_at = $2 WHERE id = $1 AND deadline_at IS NOT NULL`, id, ms(at))
+	return err
+}
+
+// NextDeadline is the earliest pending deadline, if any.
+func (c conn) NextDeadline(ctx context.Context) (_ time.Time, _ bool, err error) {
+	defer wrap(&err, "store.NextDeadline")
+	var v sql.NullInt64
+	err = c.q.QueryRowContext(ctx, `SELECT MIN(deadline_at) FROM orders WHERE deadline_at IS NOT NULL`).Scan(&v)
+	if err != nil || !v.Valid {
+		return time.Time{}, false, err
+	}
+	return fromMS(v.Int64), true, nil
+}
+
+// Step is one transition in an order's history.
+type Step struct {
+	At      time.Time    `json:"at"`
+	From    presso.State `json:"from"`
+	To      presso.State `json:"to"`
+	Trigger string       `json:"trigger"`
+	Actor   string       `json:"actor"`
+}
+
+// AppendHistory records a transition; seq is the order's version after it.
+func (c *Tx) AppendHistory(ctx context.Context, orderID string, seq int64, s Step) (err error) {
+	defer wrap(&err, "store.AppendHistory")
+	_, err = c.q.ExecContext(ctx, `
+		INSERT INTO order_history (
+			order_id,
+			seq,
+			at,
+			from_state,
+			to_state,
+			trigger,
+			actor
+		) VALUES (
+			$1,
+			$2,
+			$3,
+			$4,
+			$5,
+			$6,
+			$7
+		)`,
+		orderID, seq, ms(s.At), s.From, s.To, s.Trigger, s.Actor)
+	return err
+}
+
+// History returns an order's transitions in order.
+func (c conn) History(ctx context.Context, orderID string) (_ []Step, err error) {
+	defer wrap(&err, "store.History")
+	rows, err := c.q.QueryContext(ctx, `SELECT at, from_state, to_state, trigger, actor FROM order_history WHERE order_id = $1 ORDER BY seq`, orderID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	steps := []Step{}
+	for rows.Next() {
+		var s Step
+		var at int64
+		if err := rows.Scan(&at, &s.From, &s.To, &s.Trigger, &s.Actor); err != nil {
+			return nil, err
+		}
+		s.At = fromMS(at)
+		steps = append(steps, s)
+	}
+	return steps, rows.Err()
+}

@@ -1,0 +1,183 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"presso"
+)
+
+// Outboxed is one event waiting in, or relayed from, the outbox.
+type Outboxed struct {
+	Seq        int64
+	ID         string
+	EventID    string
+	OrderID    string
+	DetailType string
+	Payload    []byte
+	CreatedAt  time.Time
+}
+
+// AppendOutbox writes an event in the caller's transaction; the relay
+// publishes it after commit.
+func (c *Tx) AppendOutbox(ctx context.Context, env presso.Envelope, orderID string) (err error) {
+	defer wrap(&err, "store.AppendOutbox")
+	payload, err := json.Marshal(env)
+	if err != nil {
+		return err
+	}
+	_, err = c.q.ExecContext(ctx, `
+		INSERT INTO outbox (
+			id,
+			event_id,
+			order_id,
+			detail_type,
+			payload,
+			created_at
+		) VALUES (
+			$1,
+			$2,
+			$3,
+			$4,
+			$5,
+			$6
+		)`,
+		env.ID, env.EventID, orderID, env.DetailType, string(payload), ms(env.Time))
+	return err
+}
+
+// RelayNeedsLock reports how a relay must read the outbox. True
+// (PostgreSQL): several replicas relay, so each batch is read, published
+// and marked inside one transaction that holds LockRelay, and the stream
+// keeps the outbox order. False (SQLite): one process relays, so it reads
+// with Unpublished outside any transaction and marks what was published
+// in a short one afterwards, keeping the single writer free while it
+// publishes.
+func (db *DB) RelayNeedsLock() bool { return db.engine.relayLock }
+
+// LockRelay takes the relay lock for this transaction; false means another
+// replica is relaying right now.
+func (c *Tx) LockRelay(ctx context.Context) (_ bool, err error) {
+	defer wrap(&err, "store.LockRelay")
+	var id int
+	err = c.q.QueryRowContext(ctx, c.e.lockRelay).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+const outboxColumns = `seq, id, event_id, order_id, detail_type, payload, created_at`
+
+// Unpublished returns up to limit events not yet relayed, oldest first.
+func (c conn) Unpublished(ctx context.Context, limit int) (_ []Outboxed, err error) {
+	defer wrap(&err, "store.Unpublished")
+	rows, err := c.q.QueryContext(ctx, `SELECT `+outboxColumns+` FROM outbox
+		WHERE published_at IS NULL ORDER BY seq LIMIT $1`, limit)
+	return collectOutbox(rows, err)
+}
+
+// OrderEvents returns the events an order emitted, in order.
+func (c conn) OrderEvents(ctx context.Context, orderID string) (_ []Outboxed, err error) {
+	defer wrap(&err, "store.OrderEvents")
+	rows, err := c.q.QueryContext(ctx, `SELECT `+outboxColumns+` FROM outbox
+		WHERE order_id = $1 ORDER BY seq`, orderID)
+	return collectOutbox(rows, err)
+}
+
+func collectOutbox(rows *sql.Rows, err error) ([]Outboxed, error) {
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Outboxed
+	for rows.Next() {
+		var o Outboxed
+		var payload string
+		var created int64
+		if err := rows.Scan(&o.Seq, &o.ID, &o.EventID, &o.OrderID, &o.DetailType, &payload, &created); err != nil {
+			return nil, err
+		}
+		o.Payload, o.CreatedAt = []byte(payload), fromMS(created)
+		out = append(out, o)
+	}
+	return out, rows.Err()
+}
+
+// MarkPublished records that the bus acknowledged the events with seqs.
+func (c *Tx) MarkPublished(ctx context.Context, seqs []int64, now time.Time) (err error) {
+	defer wrap(&err, "store.MarkPublished")
+	if len(seqs) == 0 {
+		return nil
+	}
+	args := []any{ms(now)}
+	ph := make([]string, len(seqs))
+	for i, s := range seqs {
+		args = append(args, s)
+		ph[i] = fmt.Sprintf("$%d", i+2)
+	}
+	_, err = c.q.ExecContext(ctx, `UPDATE outbox SET published_at = $1 WHERE seq IN (`+strings.Join(ph, ", ")+`)`, args...)
+	return err
+}
+
+// PendingOutbox counts events not yet relayed.
+func (c conn) PendingOutbox(ctx context.Context) (_ int, err error) {
+	defer wrap(&err, "store.PendingOutbox")
+	var n int
+	err = c.q.QueryRowContext(ctx, `SELECT COUNT(*) FROM outbox WHERE published_at IS NULL`).Scan(&n)
+	return n, err
+}
+
+// RelayBatch hands up to limit unpublished events, oldest first, to publish,
+// and marks the ones it reports as published. On PostgreSQL it holds the
+// relay lock throughout, so one replica at a time publishes and the stream
+// keeps the outbox order; on SQLite there is one process, and reading
+// outside the write transaction keeps the single writer free while
+// publishing.
+func (db *DB) RelayBatch(ctx context.Context, limit int, now func() time.Time, publish func([]Outboxed) ([]int64, error)) (int, error) {
+	if !db.RelayNeedsLock() {
+		batch, err := db.Unpublished(ctx, limit)
+		if err != nil || len(batch) == 0 {
+			return 0, err
+		}
+		done, perr := publish(batch)
+		if len(done) > 0 {
+			if err := db.Tx(ctx, func(tx *Tx) error { return tx.MarkPublished(ctx, done, now()) }); err != nil {
+				return 0, err
+			}
+		}
+		return len(done), perr
+	}
+	n := 0
+	var pubErr error
+	err := db.Tx(ctx, func(tx *Tx) error {
+		ok, err := tx.LockRelay(ctx)
+		if err != nil || !ok {
+			return err
+		}
+		batch, err := tx.Unpublished(ctx, limit)
+		if err != nil || len(batch) == 0 {
+			return err
+		}
+		done, perr := publish(batch)
+		n = len(done)
+		if err := tx.MarkPublished(ctx, done, now()); err != nil {
+			return err
+		}
+		if n == 0 {
+			return perr
+		}
+		// Commit what was published, and report the failure after.
+		pubErr = perr
+		return nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	return n, pubErr
+}
