@@ -13,6 +13,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	api "presso/client"
 )
 
 // This file is the authorisation matrix: every API route against every
@@ -70,8 +72,8 @@ type azEnv struct {
 // azToken is the session cookie a harness client holds.
 func azToken(t testing.TB, c *client) string {
 	t.Helper()
-	u, _ := url.Parse(c.base)
-	for _, ck := range c.http.Jar.Cookies(u) {
+	u, _ := url.Parse(c.api.Base)
+	for _, ck := range c.api.HTTP.Jar.Cookies(u) {
 		if ck.Name == azCookie {
 			return ck.Value
 		}
@@ -742,34 +744,30 @@ func (e *azEnv) azCollect(token, path, lastID string, quiet time.Duration) ([]ss
 	}
 	took := time.Since(start)
 	defer resp.Body.Close()
-	lines := make(chan string)
+	msgs := make(chan api.Message)
 	go func() {
-		defer close(lines)
-		sc := bufio.NewScanner(resp.Body)
-		sc.Buffer(make([]byte, 1<<20), 1<<20)
-		for sc.Scan() {
-			if line, ok := strings.CutPrefix(sc.Text(), "data: "); ok {
-				select {
-				case lines <- line:
-				case <-ctx.Done():
-					return
-				}
+		defer close(msgs)
+		rd := api.NewReader(resp.Body)
+		for {
+			m, err := rd.Next()
+			if err != nil {
+				return
+			}
+			select {
+			case msgs <- m:
+			case <-ctx.Done():
+				return
 			}
 		}
 	}()
 	var out []sseEvent
 	for {
 		select {
-		case line, ok := <-lines:
+		case m, ok := <-msgs:
 			if !ok {
 				return out, resp.StatusCode, took, nil
 			}
-			var m struct {
-				Type   string         `json:"type"`
-				Detail map[string]any `json:"detail"`
-			}
-			json.Unmarshal([]byte(line), &m)
-			out = append(out, sseEvent{Type: m.Type, Detail: m.Detail})
+			out = append(out, eventOf(m))
 		case <-time.After(quiet):
 			return out, resp.StatusCode, took, nil
 		}

@@ -1,14 +1,11 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
 	"io"
 	"net"
-	"net/http"
-	"net/http/cookiejar"
 	"os"
 	"regexp"
 	"strings"
@@ -18,6 +15,8 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+
+	api "presso/client"
 )
 
 // requireAll reports whether skips must become failures (CI).
@@ -105,18 +104,17 @@ func (s *server) Stop(t testing.TB) {
 
 // client is one browser-like user: it keeps its own cookies.
 type client struct {
-	t    testing.TB
-	base string
-	http *http.Client
+	t   testing.TB
+	api *api.Client
 }
 
 func (s *server) client(t testing.TB) *client {
-	jar, _ := cookiejar.New(nil)
-	return &client{t: t, base: s.URL, http: &http.Client{Jar: jar, Timeout: 30 * time.Second}}
+	return &client{t: t, api: api.New(s.URL, nil)}
 }
 
-// do sends a request with an optional JSON body and decodes a JSON answer
-// into out (if not nil). It returns the status.
+// do sends a request with an optional JSON body (a string is sent as it
+// is) and decodes a JSON answer into out (if not nil). It returns the
+// status.
 func (c *client) do(method, path string, body any, out any) int {
 	c.t.Helper()
 	var r io.Reader
@@ -128,25 +126,16 @@ func (c *client) do(method, path string, body any, out any) int {
 		j, _ := json.Marshal(b)
 		r = bytes.NewReader(j)
 	}
-	req, err := http.NewRequest(method, c.base+path, r)
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	if r != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	resp, err := c.http.Do(req)
+	status, data, err := c.api.Do(context.Background(), method, path, r)
 	if err != nil {
 		c.t.Fatalf("%s %s: %v", method, path, err)
 	}
-	defer resp.Body.Close()
-	data, _ := io.ReadAll(resp.Body)
 	if out != nil && len(data) > 0 {
 		if err := json.Unmarshal(data, out); err != nil {
 			c.t.Fatalf("%s %s: decode %q: %v", method, path, data, err)
 		}
 	}
-	return resp.StatusCode
+	return status
 }
 
 // must is do, failing the test unless the status is want.
@@ -220,50 +209,41 @@ type sse struct {
 }
 
 // openSSE connects c to path, sending lastID as Last-Event-ID if set.
+// Its messages arrive on C until the connection ends; it does not
+// reconnect.
 func (c *client) openSSE(path, lastID string) *sse {
 	c.t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	req, _ := http.NewRequestWithContext(ctx, "GET", c.base+path, nil)
-	if lastID != "" {
-		req.Header.Set("Last-Event-ID", lastID)
-	}
-	hc := &http.Client{Jar: c.http.Jar}
-	resp, err := hc.Do(req)
+	st, err := c.api.Open(ctx, path, lastID)
 	if err != nil {
 		cancel()
 		c.t.Fatalf("open %s: %v", path, err)
 	}
-	if resp.StatusCode != 200 {
-		cancel()
-		c.t.Fatalf("open %s: status %d", path, resp.StatusCode)
-	}
 	s := &sse{C: make(chan sseEvent, 1024), cancel: cancel}
 	go func() {
-		defer resp.Body.Close()
+		defer st.Close()
 		defer close(s.C)
-		sc := bufio.NewScanner(resp.Body)
-		sc.Buffer(make([]byte, 1<<20), 1<<20)
-		var ev sseEvent
-		for sc.Scan() {
-			line := sc.Text()
-			switch {
-			case strings.HasPrefix(line, "id: "):
-				ev.ID = strings.TrimPrefix(line, "id: ")
-			case strings.HasPrefix(line, "data: "):
-				var m struct {
-					Type   string         `json:"type"`
-					Detail map[string]any `json:"detail"`
-				}
-				json.Unmarshal([]byte(strings.TrimPrefix(line, "data: ")), &m)
-				ev.Type, ev.Detail = m.Type, m.Detail
-			case line == "" && ev.Type != "":
-				s.C <- ev
-				ev = sseEvent{}
+		for {
+			m, err := st.Next()
+			if err != nil {
+				return
+			}
+			select {
+			case s.C <- eventOf(m):
+			case <-ctx.Done():
+				return
 			}
 		}
 	}()
 	c.t.Cleanup(cancel)
 	return s
+}
+
+// eventOf is m with its detail decoded for the tests to pick at.
+func eventOf(m api.Message) sseEvent {
+	ev := sseEvent{ID: m.ID, Type: m.Type}
+	json.Unmarshal(m.Detail, &ev.Detail)
+	return ev
 }
 
 // next waits for the next message, failing after timeout.

@@ -10,6 +10,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"flag"
@@ -25,6 +26,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 	_ "time/tzdata" // bar time zones work on any machine, even a scratch container
@@ -117,8 +119,8 @@ flags (each also from its PRESSO_* environment variable):
 	return o, nil
 }
 
-// run starts presso and blocks until ctx is cancelled, then shuts down:
-// HTTP drains, the relay flushes, then NATS and the database close.
+// run is the whole command: a subcommand, or the server, which runs until
+// ctx is cancelled and then shuts down (see serve).
 func run(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
 	if len(args) > 0 {
 		switch args[0] {
@@ -137,95 +139,143 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	if err != nil {
 		return err
 	}
+	a, err := start(ctx, o, stdout)
+	if err != nil {
+		return err
+	}
+	return a.serve(ctx)
+}
+
+// app is a started presso: what start wired, for serve to run and stop.
+type app struct {
+	log        *slog.Logger
+	db         *store.DB
+	bus        *bus.Bus
+	ln         net.Listener
+	http       *http.Server
+	endStreams context.CancelFunc // ends every SSE stream
+
+	// The background work, which serve runs while HTTP serves.
+	relay   *bus.Relay
+	orders  *orders.Processor
+	pub     *publisher.Publisher
+	auth    *auth.Service
+	sweep   time.Duration
+	welcome string // printed once serving, to stdout
+	stdout  io.Writer
+}
+
+// start opens the database, the event bus and the listener, and wires the
+// services and the HTTP server on them; nothing runs yet. On an error it
+// closes what it had opened.
+func start(ctx context.Context, o options, stdout io.Writer) (_ *app, err error) {
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(o.logLevel)); err != nil {
-		return fmt.Errorf("--log-level: %w", err)
+		return nil, fmt.Errorf("--log-level: %w", err)
 	}
-	log := slog.New(slog.NewTextHandler(stdout, &slog.HandlerOptions{Level: level}))
-	now := time.Now
-
-	dsn := o.db
-	if dsn == "" {
-		dsn = filepath.Join(o.data, "presso.db")
+	a := &app{log: slog.New(slog.NewTextHandler(stdout, &slog.HandlerOptions{Level: level})), sweep: o.sweepInterval, stdout: stdout}
+	defer func() {
+		if err != nil {
+			a.close()
+		}
+	}()
+	if a.db, err = store.Open(ctx, cmp.Or(o.db, filepath.Join(o.data, "presso.db"))); err != nil {
+		return nil, fmt.Errorf("open database: %w", err)
 	}
-	db, err := store.Open(ctx, dsn)
+	a.bus, err = bus.Open(ctx, bus.Config{URL: o.nats, Listen: o.natsListen, StoreDir: filepath.Join(o.data, "nats"), Stream: o.stream, Replicas: o.streamReplicas, Log: a.log})
 	if err != nil {
-		return fmt.Errorf("open database: %w", err)
+		return nil, fmt.Errorf("open event bus: %w", err)
 	}
-	defer db.Close()
+	if a.ln, err = net.Listen("tcp", o.addr); err != nil {
+		return nil, fmt.Errorf("listen: %w", err)
+	}
+	base := strings.TrimRight(cmp.Or(o.publicURL, "http://"+displayHost(a.ln.Addr().String())), "/")
 
-	b, err := bus.Open(ctx, bus.Config{URL: o.nats, Listen: o.natsListen, StoreDir: filepath.Join(o.data, "nats"), Stream: o.stream, Replicas: o.streamReplicas, Log: log})
-	if err != nil {
-		return fmt.Errorf("open event bus: %w", err)
-	}
-	defer b.Close()
-
-	ln, err := net.Listen("tcp", o.addr)
-	if err != nil {
-		return fmt.Errorf("listen: %w", err)
-	}
-	base := o.publicURL
-	if base == "" {
-		base = "http://" + displayHost(ln.Addr().String())
-	}
-	base = strings.TrimRight(base, "/")
-
-	relay := bus.NewRelay(db, b, now, log)
 	var mailer auth.Mailer
 	if o.smtpURL != "" {
 		if mailer, err = smtpMailer(o.smtpURL); err != nil {
-			return err
+			return nil, err
 		}
 	}
-	authSvc := auth.New(db, now, o.dev, mailer, log, o.signinRate)
-	cfg := config.New(db, now, relay.Notify)
-	proc := orders.New(db, now, relay.Notify, log)
-	pub := publisher.New(b, log)
-
+	now := time.Now
+	a.relay = bus.NewRelay(a.db, a.bus, now, a.log)
+	a.auth = auth.New(a.db, now, o.dev, mailer, a.log, o.signinRate)
+	a.orders = orders.New(a.db, now, a.relay.Notify, a.log)
+	a.pub = publisher.New(a.bus, a.log)
+	cfg := config.New(a.db, now, a.relay.Notify)
 	if err := cfg.Seed(ctx, config.DemoBar()); err != nil {
-		return fmt.Errorf("seed demo bar: %w", err)
+		return nil, fmt.Errorf("seed demo bar: %w", err)
 	}
-	adminPassword, err := authSvc.EnsureAccounts(ctx, "demo")
+	adminPassword, err := a.auth.EnsureAccounts(ctx, "demo")
 	if err != nil {
-		return fmt.Errorf("create accounts: %w", err)
+		return nil, fmt.Errorf("create accounts: %w", err)
 	}
 
-	bg, stopBG := context.WithCancel(context.Background())
 	streams, endStreams := context.WithCancel(context.Background())
-	defer endStreams()
-	srv := &web.Server{DB: db, Bus: b, Auth: authSvc, Config: cfg, Validator: validator.New(db, now, base), Orders: proc,
-		Publisher: pub, Log: log, Now: now, Apps: ui.New(o.dev), SecureCookies: strings.HasPrefix(base, "https://"), Streams: streams}
-	httpSrv := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second}
-	httpSrv.RegisterOnShutdown(endStreams)
+	a.endStreams = endStreams
+	srv := &web.Server{DB: a.db, Bus: a.bus, Auth: a.auth, Config: cfg, Validator: validator.New(a.db, now, base), Orders: a.orders,
+		Publisher: a.pub, Log: a.log, Now: now, Apps: ui.New(o.dev), SecureCookies: strings.HasPrefix(base, "https://"), Streams: streams}
+	a.http = &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second}
+	a.http.RegisterOnShutdown(endStreams)
 
-	done := make(chan struct{}, 4)
-	go func() { relay.Run(bg, 500*time.Millisecond); done <- struct{}{} }()
-	go func() { proc.RunSweeper(bg, o.sweepInterval); done <- struct{}{} }()
-	go func() { pub.Run(bg); done <- struct{}{} }()
-	go func() { authSvc.RunCleanup(bg, 10*time.Minute); done <- struct{}{} }()
+	var w strings.Builder
+	printWelcome(&w, base, a.ln.Addr().String(), o, adminPassword)
+	a.welcome = w.String()
+	return a, nil
+}
+
+// serve runs the background work and HTTP until ctx is cancelled or
+// serving fails, then shuts down in order: HTTP drains and the SSE streams
+// end, the background work stops (the relay flushing what is committed),
+// then NATS and the database close.
+func (a *app) serve(ctx context.Context) error {
+	defer a.close()
+	bg, stopBG := context.WithCancel(context.Background())
+	defer stopBG()
+	var wg sync.WaitGroup
+	wg.Go(func() { a.relay.Run(bg, 500*time.Millisecond) })
+	wg.Go(func() { a.orders.RunSweeper(bg, a.sweep) })
+	wg.Go(func() { a.pub.Run(bg) })
+	wg.Go(func() { a.auth.RunCleanup(bg, 10*time.Minute) })
 	serveErr := make(chan error, 1)
-	go func() { serveErr <- httpSrv.Serve(ln) }()
+	go func() { serveErr <- a.http.Serve(a.ln) }()
+	io.WriteString(a.stdout, a.welcome)
 
-	printWelcome(stdout, base, ln.Addr().String(), o, adminPassword)
-
+	var err error
 	select {
 	case <-ctx.Done():
 	case err = <-serveErr:
 	}
-	log.Info("shutting down")
+	a.log.Info("shutting down")
 	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	if serr := httpSrv.Shutdown(sctx); serr != nil && err == nil {
+	if serr := a.http.Shutdown(sctx); serr != nil && err == nil {
 		err = serr
 	}
 	stopBG()
-	for range cap(done) {
-		<-done
-	}
+	wg.Wait()
 	if errors.Is(err, http.ErrServerClosed) {
 		err = nil
 	}
 	return err
+}
+
+// close releases what start opened, last opened first. The listener is
+// closed already once serve has shut HTTP down; closing it again is
+// harmless.
+func (a *app) close() {
+	if a.endStreams != nil {
+		a.endStreams()
+	}
+	if a.ln != nil {
+		a.ln.Close()
+	}
+	if a.bus != nil {
+		a.bus.Close()
+	}
+	if a.db != nil {
+		a.db.Close()
+	}
 }
 
 // displayHost turns a listen address into one a browser can open.

@@ -44,8 +44,8 @@ func TestReplicas(t *testing.T) {
 	barista := r[1].staff(t, "barista", "barista")
 	watcher := r[2].staff(t, "display", "display")
 	annOn3 := r[2].client(t)
-	annOn3.http.Jar = ann.http.Jar // the same person, served by another replica
-	annOn3.base = r[2].URL
+	annOn3.api.HTTP.Jar = ann.api.HTTP.Jar // the same person, served by another replica
+	annOn3.api.Base = r[2].URL
 
 	board := watcher.openSSE("/api/events/demo/stream", "")
 	mine := annOn3.openSSE("/api/me/stream", "")

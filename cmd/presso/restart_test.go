@@ -65,7 +65,7 @@ func TestRestart(t *testing.T) {
 
 	started := time.Now()
 	s2 := startServer(t, data, "--nats-listen", natsAddr)
-	ann.base = s2.URL
+	ann.api.Base = s2.URL
 	want := map[string]string{waiting.ID: "customer", queued.ID: "barista", made.ID: "barista"}
 	eventually(t, 5*time.Second, "overdue deadlines to fire", func() bool {
 		for id, cause := range want {
