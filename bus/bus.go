@@ -3,7 +3,8 @@
 // its file store in the data directory; given a URL, the same code talks
 // to an external cluster.
 //
-// Subjects are presso.<eventId>.<Source>.<DetailType>. Each message's
+// Subjects are presso.<eventId>.<Source>.<DetailType>, as presso.Subject
+// builds them. Each message's
 // Nats-Msg-Id is the event id, so a relay that publishes an event twice
 // (after a crash between publishing and marking it) is deduplicated by
 // JetStream.
@@ -231,9 +232,6 @@ func (b *Bus) LastSeq(ctx context.Context) (uint64, error) {
 	}
 	return info.State.LastSeq, nil
 }
-
-// ErrTooOld means a replay was asked for from before what the stream keeps.
-var ErrTooOld = errors.New("replay start is older than the stream keeps")
 
 // Replay returns the messages on subject (wildcards allowed) after seq,
 // up to the stream's last sequence now, at most max of them. ok is false

@@ -92,7 +92,7 @@ func TestRelay(t *testing.T) {
 		t.Fatalf("unpublished = %d, %v", len(evs), err)
 	}
 	for _, id := range want[:50] {
-		batch = append(batch, bus.Outgoing{Subject: "presso.demo.OrderManager.MakeOrder", ID: id, Data: []byte(`{}`)})
+		batch = append(batch, bus.Outgoing{Subject: presso.Subject("demo", presso.OrderManagerMakeOrder), ID: id, Data: []byte(`{}`)})
 	}
 	if n, err := b.PublishBatch(ctx, batch); n != 50 || err != nil {
 		t.Fatalf("PublishBatch = %d, %v", n, err)
