@@ -147,7 +147,8 @@ func (c *Tx) ReleaseCapacity(ctx context.Context, eventID string) (err error) {
 	return err
 }
 
-// ActiveOrders is the bar's capacity counter.
+// ActiveOrders is the bar's capacity counter, for tests; the store moves
+// it only through ReserveCapacity and ReleaseCapacity.
 func (c conn) ActiveOrders(ctx context.Context, eventID string) (_ int, err error) {
 	defer wrap(&err, "store.ActiveOrders")
 	var n int

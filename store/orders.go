@@ -239,7 +239,8 @@ func (c *Tx) PostponeDeadline(ctx context.Context, id string, at time.Time) (err
 	return err
 }
 
-// NextDeadline is the earliest pending deadline, if any.
+// NextDeadline is the earliest pending deadline, if any, for tests; the
+// sweeper finds due orders with ClaimDue.
 func (c conn) NextDeadline(ctx context.Context) (_ time.Time, _ bool, err error) {
 	defer wrap(&err, "store.NextDeadline")
 	var v sql.NullInt64

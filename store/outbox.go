@@ -125,7 +125,7 @@ func (c *Tx) MarkPublished(ctx context.Context, seqs []int64, now time.Time) (er
 	return err
 }
 
-// PendingOutbox counts events not yet relayed.
+// PendingOutbox counts events not yet relayed, for tests.
 func (c conn) PendingOutbox(ctx context.Context) (_ int, err error) {
 	defer wrap(&err, "store.PendingOutbox")
 	var n int

@@ -95,8 +95,9 @@ func Open(ctx context.Context, dsn string) (db *DB, err error) {
 	return db, nil
 }
 
-// DSN is the data source name the database was opened with; passing it to
-// Open again opens the same database. It may hold a password.
+// DSN is the data source name the database was opened with, for tests:
+// passing it to Open again opens the same database. It may hold a
+// password.
 func (db *DB) DSN() string { return db.dsn }
 
 // Engine names the engine: "sqlite" or "postgres".
@@ -154,7 +155,8 @@ func (db *DB) tx(ctx context.Context, fn func(*Tx) error) error {
 	return classify("store.Commit", tx.Commit())
 }
 
-// SchemaVersion is the newest migration this binary knows for the engine.
+// SchemaVersion is the newest migration this binary knows for the
+// engine, for tests.
 func (db *DB) SchemaVersion() int {
 	ms, _ := db.migrationFiles()
 	if len(ms) == 0 {
