@@ -148,19 +148,23 @@ func checkScenario(t *testing.T, dsn string) {
 
 // relayAll marks every outbox event published, as the relay would.
 func relayAll(t *testing.T, db *store.DB) {
-	for {
-		n, err := db.RelayBatch(t.Context(), 100, time.Now, func(b []store.Outboxed) ([]int64, error) {
+	ctx := t.Context()
+	err := db.Tx(ctx, func(tx *store.Tx) error {
+		for {
+			b, err := tx.Unpublished(ctx, 100)
+			if err != nil || len(b) == 0 {
+				return err
+			}
 			var seqs []int64
 			for _, e := range b {
 				seqs = append(seqs, e.Seq)
 			}
-			return seqs, nil
-		})
-		if err != nil {
-			t.Fatal(err)
+			if err := tx.MarkPublished(ctx, seqs, time.Now()); err != nil {
+				return err
+			}
 		}
-		if n == 0 {
-			return
-		}
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }

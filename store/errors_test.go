@@ -115,29 +115,11 @@ func TestClassify(t *testing.T) {
 // sqliteCases provokes SQLite's errors on a scratch file.
 func sqliteCases(t *testing.T) []errCase {
 	ctx := t.Context()
-	db, err := sql.Open("sqlite", "file:"+filepath.Join(t.TempDir(), "errors.db")+"?_pragma=busy_timeout(0)")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	holder, err := db.Conn(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer holder.Close()
-	other, err := db.Conn(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer other.Close()
-	for _, s := range []string{
+	db, c := conns(t, "sqlite", "file:"+filepath.Join(t.TempDir(), "errors.db")+"?_pragma=busy_timeout(0)", 2)
+	holder, other := c[0], c[1]
+	execAll(t, holder,
 		`CREATE TABLE t (id TEXT PRIMARY KEY, name TEXT UNIQUE)`,
-		`INSERT INTO t VALUES ('a', 'x'), ('b', 'y')`,
-	} {
-		if _, err := holder.ExecContext(ctx, s); err != nil {
-			t.Fatalf("%s: %v", s, err)
-		}
-	}
+		`INSERT INTO t VALUES ('a', 'x'), ('b', 'y')`)
 	must := func(what string, err error) error {
 		t.Helper()
 		if err == nil {
@@ -206,22 +188,9 @@ func postgresCases(t *testing.T) []errCase {
 	if server == "" {
 		return cases
 	}
-	db, err := sql.Open("pgx", server)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	c, err := db.Conn(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	if _, err := c.ExecContext(ctx, `CREATE TEMP TABLE t (id TEXT PRIMARY KEY)`); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := c.ExecContext(ctx, `INSERT INTO t VALUES ('a')`); err != nil {
-		t.Fatal(err)
-	}
+	db, conn := conns(t, "pgx", server, 1)
+	c := conn[0]
+	execAll(t, c, `CREATE TEMP TABLE t (id TEXT PRIMARY KEY)`, `INSERT INTO t VALUES ('a')`)
 	_, unique := c.ExecContext(ctx, `INSERT INTO t VALUES ('a')`)
 	_, syntax := c.ExecContext(ctx, `SELEC 1`)
 
@@ -254,6 +223,36 @@ func postgresCases(t *testing.T) []errCase {
 		errCase{"PostgresRealSyntax", syntax, internal, false, false},
 		errCase{"PostgresTerminated", terminated, outageClass, false, false},
 	)
+}
+
+// conns opens a pool on dsn and n connections pinned from it, all closed
+// when the test ends.
+func conns(t *testing.T, driverName, dsn string, n int) (*sql.DB, []*sql.Conn) {
+	t.Helper()
+	db, err := sql.Open(driverName, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	var cs []*sql.Conn
+	for range n {
+		c, err := db.Conn(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.Close() })
+		cs = append(cs, c)
+	}
+	return db, cs
+}
+
+func execAll(t *testing.T, c *sql.Conn, stmts ...string) {
+	t.Helper()
+	for _, s := range stmts {
+		if _, err := c.ExecContext(t.Context(), s); err != nil {
+			t.Fatalf("%s: %v", s, err)
+		}
+	}
 }
 
 // closedPostgres is a PostgreSQL URL on a loopback port nothing listens on.

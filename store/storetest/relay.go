@@ -2,7 +2,6 @@ package storetest
 
 import (
 	"errors"
-	"strings"
 	"testing"
 	"time"
 
@@ -10,75 +9,72 @@ import (
 	"presso/store"
 )
 
-func testRelayBatch(t *testing.T, db *store.DB) {
+// What the outbox relay stands on (store/outbox.go). bus/relay.go reads
+// the outbox outside any transaction where the engine needs no relay lock,
+// and inside one holding LockRelay where it does; these check what each
+// way relies on. The relay's batches themselves are tested in bus.
+
+func relayTests() []test {
+	return []test{
+		{name: "ReadBesideWriter", fn: testRelayReadBesideWriter},
+		{name: "LockReleased", fn: testRelayLockReleased},
+	}
+}
+
+// testRelayReadBesideWriter: reading the outbox does not wait for an open
+// write transaction, and sees only what was committed, so a relay that
+// reads outside a transaction leaves the writer free while it publishes.
+func testRelayReadBesideWriter(t *testing.T, db *store.DB) {
 	ctx := t.Context()
-	now := func() time.Time { return t0 }
-	boom := errors.New("bus down")
-	var seen [][]string
-	publisher := func(doneIdx []int, err error) func([]store.Outboxed) ([]int64, error) {
-		return func(batch []store.Outboxed) ([]int64, error) {
-			var got []string
-			for _, o := range batch {
-				got = append(got, o.ID)
-			}
-			seen = append(seen, got)
-			var done []int64
-			for _, i := range doneIdx {
-				done = append(done, batch[i].Seq)
-			}
-			return done, err
+	appendOutbox(t, db, []presso.Envelope{envelope(0, "e1"), envelope(1, "e1")}, []string{"o1", "o1"})
+	held, release := make(chan struct{}), make(chan struct{})
+	done := make(chan error, 1)
+	go func() {
+		done <- db.Tx(ctx, func(tx *store.Tx) error {
+			err := tx.AppendOutbox(ctx, envelope(2, "e1"), "o1")
+			close(held)
+			<-release
+			return err
+		})
+	}()
+	<-held
+	read := make(chan string, 1)
+	go func() { read <- outboxIDs(unpublished(t, db, 10)) }()
+	select {
+	case got := <-read:
+		if want := "ev00,ev01"; got != want {
+			t.Errorf("Unpublished() beside an open write Tx = %s, want %s", got, want)
 		}
+	case <-time.After(5 * time.Second):
+		t.Errorf("Unpublished() beside an open write Tx still waits after 5 s, want an answer")
 	}
+	close(release)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if got, want := outboxIDs(unpublished(t, db, 10)), "ev00,ev01,ev02"; got != want {
+		t.Fatalf("Unpublished() after the commit = %s, want %s", got, want)
+	}
+}
 
-	n, err := db.RelayBatch(ctx, 10, now, publisher(nil, nil))
-	if err != nil || n != 0 || len(seen) != 0 {
-		t.Fatalf("RelayBatch() on an empty outbox = %d, %v, publish called %d times; want 0, nil, 0", n, err, len(seen))
-	}
-	var envs []presso.Envelope
-	for i := range 6 {
-		envs = append(envs, envelope(i, "e1"))
-	}
-	appendOutbox(t, db, envs, []string{"o1", "o1", "o1", "o1", "o1", "o1"})
-
-	steps := []struct {
-		name      string
-		limit     int
-		done      []int
-		err       error
-		wantBatch string
-		wantN     int
-		wantLeft  string
-	}{
-		// A publish that fails part way: only what it reported done is
-		// marked, and its error comes back.
-		{"PartialFailure", 3, []int{0, 1}, boom, "ev00,ev01,ev02", 2, "ev02,ev03,ev04,ev05"},
-		// Nothing done: nothing marked.
-		{"TotalFailure", 2, nil, boom, "ev02,ev03", 0, "ev02,ev03,ev04,ev05"},
-		// The next batch continues where the last one stopped.
-		{"Continue", 2, []int{0, 1}, nil, "ev02,ev03", 2, "ev04,ev05"},
-		// Marks exactly the reported seqs, even out of order.
-		{"Subset", 10, []int{1}, nil, "ev04,ev05", 1, "ev04"},
-		{"Rest", 10, []int{0}, nil, "ev04", 1, ""},
-	}
-	for _, s := range steps {
-		seen = nil
-		n, err := db.RelayBatch(ctx, s.limit, now, publisher(s.done, s.err))
-		if n != s.wantN || !errors.Is(err, s.err) || (s.err == nil && err != nil) {
-			t.Fatalf("%s: RelayBatch() = %d, %v; want %d, %v", s.name, n, err, s.wantN, s.err)
+// testRelayLockReleased: the relay lock lasts as long as the transaction
+// that took it, whether that commits or rolls back.
+func testRelayLockReleased(t *testing.T, db *store.DB) {
+	ctx := t.Context()
+	boom := errors.New("publish failed")
+	for _, end := range []struct {
+		name string
+		err  error
+	}{{"Rollback", boom}, {"Commit", nil}, {"Again", nil}} {
+		err := db.Tx(ctx, func(tx *store.Tx) error {
+			ok, err := tx.LockRelay(ctx)
+			if err != nil || !ok {
+				t.Errorf("%s: LockRelay() = %v, %v; want true, nil", end.name, ok, err)
+			}
+			return end.err
+		})
+		if !errors.Is(err, end.err) || (end.err == nil && err != nil) {
+			t.Fatalf("%s: Tx() = %v, want %v", end.name, err, end.err)
 		}
-		if len(seen) != 1 || strings.Join(seen[0], ",") != s.wantBatch {
-			t.Fatalf("%s: publish saw %v, want one batch %s", s.name, seen, s.wantBatch)
-		}
-		if got := outboxIDs(unpublished(t, db, 100)); got != s.wantLeft {
-			t.Fatalf("%s: Unpublished() after RelayBatch = %s, want %s", s.name, got, s.wantLeft)
-		}
-		if got, want := pending(t, db), len(strings.Split(s.wantLeft, ",")); s.wantLeft != "" && got != want {
-			t.Fatalf("%s: PendingOutbox() = %d, want %d", s.name, got, want)
-		}
-	}
-	seen = nil
-	n, err = db.RelayBatch(ctx, 10, now, publisher(nil, nil))
-	if err != nil || n != 0 || len(seen) != 0 || pending(t, db) != 0 {
-		t.Fatalf("RelayBatch() on a drained outbox = %d, %v, publish called %d times; want 0, nil, 0", n, err, len(seen))
 	}
 }

@@ -50,7 +50,7 @@ func Run(t *testing.T, open func(t *testing.T) *store.DB) {
 		{name: "Deadlines", group: deadlineTests()},
 		{name: "History", fn: testHistory},
 		{name: "Outbox", group: outboxTests()},
-		{name: "RelayBatch", fn: testRelayBatch},
+		{name: "Relay", group: relayTests()},
 		{name: "Staff", fn: testStaff},
 		{name: "Customers", fn: testCustomers},
 		{name: "Sessions", fn: testSessions},
