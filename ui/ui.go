@@ -27,8 +27,10 @@
 // Layout: pages/ holds the html/templates (head.html is the shared <head>);
 // static/shared/ the modules every app uses (api.js: fetch wrapper, error
 // contract, server clock, SSE with resume and re-sync; dom.js; dialog.js;
-// chime.js; staff.js: staff sign-in) and base.css; static/<app>/ each app's
-// module, stylesheet and strings.js, which holds every text the app shows.
+// chime.js; staff.js: staff sign-in; i18n.js: translations) and base.css;
+// static/<app>/ each app's module and stylesheet, and i18n/<lang>.json, one
+// flat table per language of every text the app shows (see i18n.js for the
+// format; a test checks every language has exactly English's keys).
 // Apps talk only to the /api routes of docs/api.md and take their live state
 // from the SSE snapshot plus events, so a reconnect ends in the same state
 // as a fresh load.
@@ -249,7 +251,9 @@ func loadSite(fsys fs.FS) (*site, error) {
 
 	imports := map[string]string{}
 	for p := range s.assets {
-		if strings.HasSuffix(p, ".js") {
+		// JSON too: the translation tables are fetched by plain URL through
+		// import.meta.resolve, which applies the import map.
+		if strings.HasSuffix(p, ".js") || strings.HasSuffix(p, ".json") {
 			imports["/static/"+p] = s.url(p)
 		}
 	}

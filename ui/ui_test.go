@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -99,9 +100,10 @@ func checkAsset(t *testing.T, h http.Handler, u string) {
 		t.Errorf("GET %s: body differs from static/%s", u, p)
 	}
 	wantType := map[string]string{
-		".js":  "text/javascript; charset=utf-8",
-		".css": "text/css; charset=utf-8",
-		".svg": "image/svg+xml",
+		".js":   "text/javascript; charset=utf-8",
+		".json": "application/json",
+		".css":  "text/css; charset=utf-8",
+		".svg":  "image/svg+xml",
 	}[p[strings.LastIndex(p, "."):]]
 	if ct := res.Header.Get("Content-Type"); ct != wantType {
 		t.Errorf("GET %s: Content-Type %q, want %q", u, ct, wantType)
@@ -245,5 +247,164 @@ func TestValidEvent(t *testing.T) {
 		if got := validEvent(tc.id); got != tc.want {
 			t.Errorf("validEvent(%q) = %v, want %v", tc.id, got, tc.want)
 		}
+	}
+}
+
+// readTable parses one translation table: a flat JSON object whose values
+// are all strings. It rejects duplicate keys, which json.Unmarshal would
+// silently merge.
+func readTable(t *testing.T, name string) map[string]string {
+	t.Helper()
+	data, err := fs.ReadFile(embedded, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dec := json.NewDecoder(strings.NewReader(string(data)))
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+		t.Fatalf("%s: want a JSON object, got %v (%v)", name, tok, err)
+	}
+	table := map[string]string{}
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		key := tok.(string)
+		var text string
+		if err := dec.Decode(&text); err != nil {
+			t.Fatalf("%s: %q: the value must be a string: %v", name, key, err)
+		}
+		if _, dup := table[key]; dup {
+			t.Errorf("%s: key %q twice", name, key)
+		}
+		table[key] = text
+	}
+	if _, err := dec.Token(); err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	return table
+}
+
+// languages reads LANGUAGES from shared/i18n.js, whose doc comment asks to
+// keep it one line.
+func languages(t *testing.T) []string {
+	t.Helper()
+	src, err := fs.ReadFile(embedded, "static/shared/i18n.js")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`(?m)^export const LANGUAGES = \[([^\]]*)\];`).FindSubmatch(src)
+	if m == nil {
+		t.Fatal("no `export const LANGUAGES = [...]` line in shared/i18n.js")
+	}
+	langs := regexp.MustCompile(`'([a-z]{2,3})'`).FindAllStringSubmatch(string(m[1]), -1)
+	var out []string
+	for _, l := range langs {
+		out = append(out, l[1])
+	}
+	return out
+}
+
+// TestTranslations checks every app's tables: each language presso ships
+// has exactly the keys English has, no text is empty, and each text uses
+// the same {placeholders} as English (a translation that drops {n} would
+// show an order without its number).
+func TestTranslations(t *testing.T) {
+	langs := languages(t)
+	if want := []string{"en", "de", "fr", "es", "ja"}; strings.Join(langs, " ") != strings.Join(want, " ") {
+		t.Errorf("LANGUAGES = %v, want %v", langs, want)
+	}
+	placeholder := regexp.MustCompile(`\{\w+\}`)
+	vars := func(text string) string {
+		found := placeholder.FindAllString(text, -1)
+		slices.Sort(found)
+		return strings.Join(slices.Compact(found), " ")
+	}
+	apps, err := fs.Glob(embedded, "static/*/i18n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(apps) != 5 {
+		t.Errorf("apps with translations: %v, want home, display, barista, order and poster", apps)
+	}
+	for _, dir := range apps {
+		en := readTable(t, dir+"/en.json")
+		if len(en) < 10 {
+			t.Errorf("%s/en.json: %d keys; the parser is probably broken", dir, len(en))
+		}
+		files, _ := fs.Glob(embedded, dir+"/*.json")
+		if len(files) != len(langs) {
+			t.Errorf("%s: %d tables %v, want one per language %v", dir, len(files), files, langs)
+		}
+		for _, lang := range langs {
+			name := dir + "/" + lang + ".json"
+			if _, err := fs.Stat(embedded, name); err != nil {
+				t.Errorf("%s: missing", name)
+				continue
+			}
+			table := readTable(t, name)
+			for key, text := range table {
+				if _, ok := en[key]; !ok {
+					t.Errorf("%s: key %q is not in English", name, key)
+				}
+				if strings.TrimSpace(text) == "" {
+					t.Errorf("%s: %q is empty", name, key)
+				}
+				if got, want := vars(text), vars(en[key]); got != want {
+					t.Errorf("%s: %q uses {%s}, English uses {%s}", name, key, got, want)
+				}
+			}
+			for key := range en {
+				if _, ok := table[key]; !ok {
+					t.Errorf("%s: key %q is missing", name, key)
+				}
+			}
+		}
+	}
+}
+
+// TestTranslationKeysUsed checks that every key a module asks for, as
+// s.t('key') or s.n('key', …), is in its app's English table, so no screen
+// can show a raw key. Keys built at run time are not seen; keep those few
+// in lookup tables of literal keys, which this test does see.
+func TestTranslationKeysUsed(t *testing.T) {
+	call := regexp.MustCompile(`\b(t|n)\(\s*'([A-Za-z0-9_]+)'`)
+	literal := regexp.MustCompile(`:\s*'((?:state|action)[A-Z][A-Za-z0-9]*)'`)
+	n := 0
+	for _, app := range []string{"home", "display", "barista", "order", "poster"} {
+		en := readTable(t, "static/"+app+"/i18n/en.json")
+		src, err := fs.ReadFile(embedded, "static/"+app+"/"+app+".js")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range call.FindAllStringSubmatch(string(src), -1) {
+			n++
+			key := m[2]
+			if m[1] == "n" {
+				key += "_other"
+			}
+			if _, ok := en[key]; !ok {
+				t.Errorf("%s.js asks for %q, which static/%s/i18n/en.json does not have", app, key, app)
+			}
+		}
+		// Lookup tables (STATE_KEYS = {waiting: 'stateWaiting', …}): a
+		// value that looks like a key must be one.
+		for _, m := range literal.FindAllStringSubmatch(string(src), -1) {
+			if _, ok := en[m[1]]; !ok {
+				t.Errorf("%s.js names the key %q, which its English table does not have", app, m[1])
+			}
+		}
+	}
+	// Shared modules take the app's strings too (staff sign-in).
+	staff, _ := fs.ReadFile(embedded, "static/shared/staff.js")
+	for _, m := range call.FindAllStringSubmatch(string(staff), -1) {
+		for _, app := range []string{"display", "barista"} {
+			if _, ok := readTable(t, "static/"+app+"/i18n/en.json")[m[2]]; !ok {
+				t.Errorf("shared/staff.js asks for %q, which %s's English table does not have", m[2], app)
+			}
+		}
+	}
+	if n < 100 {
+		t.Errorf("found %d translation calls; the pattern is probably broken", n)
 	}
 }

@@ -2,29 +2,43 @@
 // (or why there is none), the orders being made and the orders ready for
 // pickup. Everything comes from the board stream's snapshot and events; the
 // QR code comes from its own endpoint and is re-fetched when its window ends.
+//
+// It is laid out for any TV, from 960×540 to 3840×2160 and in portrait: text
+// is sized from the viewport, and each column shows as many orders as fit
+// whole, then "+ N more". It speaks the bar's language.
 
-import { get, del, enc, stream, serverNow, ms } from '/static/shared/api.js';
+import { get, del, enc, stream, serverNow, ms, CALLED } from '/static/shared/api.js';
 import { h, mmss, eventId, announcer, connection, syncList } from '/static/shared/dom.js';
 import { staffGate } from '/static/shared/staff.js';
 import { Chime, soundToggle } from '/static/shared/chime.js';
-import { s } from '/static/display/strings.js';
+import { load, pickLanguage } from '/static/shared/i18n.js';
 
-const READY_FOR = 10 * 60 * 1000; // a Ready entry stays 10 min after completion, or until collected
+const READY_FOR = 600;            // seconds a Ready entry stays, unless the bar says (readySeconds)
 const BLACKOUT = 15 * 1000;       // no QR in a window's last 15 s: it would expire mid-scan
-const FRESH_FOR = 20 * 1000;      // how long a newly ready order is highlighted
-const MAX_MADE = 8;               // what fits the column at 1080p
-const MAX_READY = 6;
+const FRESH_FOR = 20 * 1000;      // how long a newly ready (or called) order is highlighted
+const MAX_SHOWN = 24;             // more than any screen fits; the rest is "+ N more"
+const TOOLS_FOR = 30 * 1000;      // the staff tools hide again after this long unused
 const RING = 2 * Math.PI * 45;    // circumference of the r=45 ring
 
 const $ = (id) => document.getElementById(id);
 const event = eventId();
 const say = announcer($('live'));
 const chime = new Chime();
+// The voice plays the part of a chime for soundToggle.
+const voice = {
+  enabled: false,
+  unlock: () => !!window.speechSynthesis,
+  play() { speechSynthesis.speak(Object.assign(new SpeechSynthesisUtterance(s.t('voiceTest')), { lang: s.lang })); },
+};
+
+/** s is the bar's language's strings, set before anything is shown. */
+let s = null;
 
 const state = {
   bar: null,
   orders: new Map(),  // id → order, only the ones the screen may show
   fresh: new Map(),   // id → time its highlight ends
+  called: new Set(),  // ids highlighted because a barista called them again
   qr: null,           // {code, windowStart, windowEnd, remaining, …}
   qrBusy: false,
   qrNextTry: 0,
@@ -33,28 +47,28 @@ const state = {
 
 main();
 
+/** readyFor is how long, in ms, a collected-or-not Ready order stays. */
+const readyFor = () => (state.bar?.readySeconds || READY_FOR) * 1000;
+
 async function main() {
+  // The bar is public: its language decides the screen's, sign-in included.
+  try { state.bar = await get(`/api/events/${enc(event)}`); } catch { /* English, then the stream's bar */ }
+  s = await load('display', pickLanguage([state.bar?.language], 'en'));
   await staffGate($('signin'), event, ['admin', 'display', 'barista'], s);
   $('screen').hidden = false;
-  $('scan-hint').textContent = s.scanToOrder;
-  $('made-title').textContent = s.beingMade;
-  $('ready-title').textContent = s.ready;
-  $('qr-title').textContent = s.scanToOrder;
-  $('closed-sign').textContent = s.closed;
-  $('closed-title').textContent = s.closedTitle;
-  $('closed-text').textContent = s.closedText;
-  $('wait-title').textContent = s.making;
-  $('qr-img').alt = s.qrAlt;
-  $('signout').textContent = s.signOut;
-  $('signout').addEventListener('click', async () => {
-    try { await del('/api/session'); } finally { location.reload(); }
-  });
-  soundToggle($('sound'), chime, { name: s.sound, on: s.soundOn, off: s.soundOff });
+  $('scan-hint').textContent = s.t('scanToOrder');
+  $('made-title').textContent = s.t('beingMade');
+  $('ready-title').textContent = s.t('ready');
+  $('closed-sign').textContent = s.t('closed');
+  $('closed-title').textContent = s.t('closedTitle');
+  $('closed-text').textContent = s.t('closedText');
+  $('qr-img').alt = s.t('qrAlt');
+  staffTools();
 
   stream(`/api/events/${enc(event)}/stream`, {
     onSnapshot,
     onEvent,
-    onStatus: connection($('conn'), s.reconnecting),
+    onStatus: connection($('conn'), s.t('reconnecting')),
     onGiveUp: async () => {
       // The server refused the stream: most likely the session is gone.
       try { await get('/api/me'); return true; } catch (e) {
@@ -64,6 +78,37 @@ async function main() {
     },
   });
   setInterval(tick, 1000);
+  // A TV's browser may change its viewport (rotation, zoom): refit.
+  addEventListener('resize', renderOrders);
+}
+
+/**
+ * staffTools wires the hidden toolbar: a small button in the corner (also
+ * reached with Tab) opens chime, voice and sign-out, which hide again after
+ * a while so the public screen stays clean.
+ */
+function staffTools() {
+  const toggle = $('staff-toggle'), tools = $('tools');
+  $('staff-label').textContent = s.t('staffTools');
+  toggle.title = s.t('staffTools');
+  let timer = 0;
+  const setOpen = (open) => {
+    tools.hidden = !open;
+    toggle.setAttribute('aria-expanded', String(open));
+    clearTimeout(timer);
+    if (open) timer = setTimeout(() => { if (!tools.contains(document.activeElement)) setOpen(false); }, TOOLS_FOR);
+  };
+  toggle.addEventListener('click', () => setOpen(tools.hidden));
+  tools.addEventListener('click', () => setOpen(true)); // any use keeps them open a while longer
+  document.addEventListener('keydown', (ev) => { if (ev.key === 'Escape' && !tools.hidden) { setOpen(false); toggle.focus(); } });
+  $('signout').textContent = s.t('signOut');
+  $('signout').addEventListener('click', async () => {
+    try { await del('/api/session'); } finally { location.reload(); }
+  });
+  const labels = { on: s.t('soundOn'), off: s.t('soundOff') };
+  soundToggle($('sound'), chime, { name: s.t('sound'), ...labels });
+  // The voice needs a gesture to start, like the chime; the toggle is one.
+  soundToggle($('voice'), voice, { name: s.t('voice'), ...labels });
 }
 
 function onSnapshot(d) {
@@ -83,6 +128,7 @@ function onEvent(type, d) {
   if (type === 'ConfigService.ConfigChanged' && d.bar) {
     state.bar = d.bar;
     renderBar();
+    renderOrders();
     tick();
     return;
   }
@@ -101,16 +147,33 @@ function onEvent(type, d) {
   keep(o);
   if (o.state === 'completed' && before?.state !== 'completed' && o.number) {
     state.fresh.set(o.id, Date.now() + FRESH_FOR);
-    say(s.readyAnnounce(o.number, o.drink?.name || ''));
+    say(s.t('readyAnnounce', { n: o.number, drink: o.drink?.name || '' }));
     chime.play();
+    speak(o);
+  }
+  if (type === CALLED && state.orders.has(o.id)) {
+    // Called again: highlight it afresh, ring and say it.
+    state.fresh.set(o.id, Date.now() + FRESH_FOR);
+    state.called.add(o.id);
+    chime.play();
+    speak(o);
   }
   renderOrders();
+}
+
+/** speak says "Order 12 for Ann is ready" aloud, where the bar wants it. */
+function speak(o) {
+  if (!state.bar?.speak || !voice.enabled || !window.speechSynthesis) return;
+  const name = shortName(o.userName);
+  const u = new SpeechSynthesisUtterance(name ? s.t('speakReady', { n: o.number, name }) : s.t('speakReadyNoName', { n: o.number }));
+  u.lang = s.lang;
+  speechSynthesis.speak(u);
 }
 
 /** keep stores an order the screen shows and forgets any other. */
 function keep(o) {
   const show = o.number > 0 && o.drink && (o.state === 'queued' || o.state === 'making' ||
-    (o.state === 'completed' && !o.collectedAt && serverNow() - ms(o.finishedAt) < READY_FOR));
+    (o.state === 'completed' && !o.collectedAt && serverNow() - ms(o.finishedAt) < readyFor()));
   if (show) state.orders.set(o.id, o);
   else state.orders.delete(o.id);
 }
@@ -118,12 +181,12 @@ function keep(o) {
 function renderBar() {
   const bar = state.bar;
   if (!bar) return;
-  document.title = s.title(bar.name);
+  document.title = s.t('title', { bar: bar.name });
   $('bar-name').textContent = bar.name;
   const pill = $('bar-state');
-  pill.textContent = bar.open ? s.open : s.closed;
+  pill.textContent = bar.open ? s.t('open') : s.t('closed');
   pill.className = `pill ${bar.open ? 'pill-open' : 'pill-closed'}`;
-  $('scan-hint').hidden = !bar.open;
+  $('voice').hidden = !bar.speak;
 }
 
 function tick() {
@@ -131,13 +194,13 @@ function tick() {
   // Ready entries expire; drop them (and expired highlights) as time passes.
   let changed = false;
   for (const o of state.orders.values()) {
-    if (o.state === 'completed' && now - ms(o.finishedAt) >= READY_FOR) {
+    if (o.state === 'completed' && now - ms(o.finishedAt) >= readyFor()) {
       state.orders.delete(o.id);
       changed = true;
     }
   }
   for (const [id, until] of state.fresh) {
-    if (Date.now() >= until) { state.fresh.delete(id); changed = true; }
+    if (Date.now() >= until) { state.fresh.delete(id); state.called.delete(id); changed = true; }
   }
   if (changed) renderOrders();
 
@@ -179,21 +242,27 @@ function renderQR() {
       const img = $('qr-img');
       const src = `/api/events/${enc(event)}/qr.svg?v=${enc(q.code)}`;
       if (img.getAttribute('src') !== src) img.src = src;
-      $('qr-left').textContent = s.drinksLeft(q.remaining);
-      $('qr-time').textContent = s.codeTimeLeft(mmss(left));
+      $('qr-left').textContent = s.n('drinksLeft', q.remaining);
+      $('qr-time').textContent = s.t('codeTimeLeft', { t: mmss(left) });
       setRing($('ring'), frac, left);
     } else {
-      $('wait-next').textContent = s.nextCode(mmss(left));
-      $('wait-hint').textContent = q.remaining <= 0 ? s.soldOutHint : s.rotateHint;
+      // No code to scan, so nothing here says to scan: only when the next
+      // one comes.
+      const soldOut = q.remaining <= 0;
+      $('wait-title').textContent = soldOut ? s.t('soldOutTitle') : s.t('making');
+      $('wait-next').textContent = s.t('nextCode', { t: mmss(left) });
+      $('wait-hint').textContent = soldOut ? s.t('soldOutHint') : s.t('rotateHint');
       // The big ring counts the wait down to the next code.
-      const wait = q.remaining <= 0 ? ms(q.windowEnd) - ms(q.windowStart) : BLACKOUT;
+      const wait = soldOut ? ms(q.windowEnd) - ms(q.windowStart) : BLACKOUT;
       setRing($('wait-ring'), Math.max(0, Math.min(1, left / wait)), left);
     }
   }
   for (const [k, el] of Object.entries(panels)) el.hidden = k !== which;
+  $('scan-hint').hidden = which !== 'active';
+  $('qr-title').textContent = which === 'wait' ? s.t('nextCodeTitle') : which === 'closed' ? s.t('closedTitle') : s.t('codeTitle');
   const err = $('qr-error');
   err.hidden = !(state.qrFailed && which !== 'closed');
-  err.textContent = err.hidden ? '' : s.qrError;
+  err.textContent = err.hidden ? '' : s.t('qrError');
 }
 
 function setRing(circle, frac, left) {
@@ -203,21 +272,33 @@ function setRing(circle, frac, left) {
 }
 
 function renderOrders() {
+  if (!s) return;
   const all = [...state.orders.values()];
   const made = all.filter((o) => o.state === 'queued' || o.state === 'making')
     .sort((a, b) => ms(a.submittedAt) - ms(b.submittedAt) || a.number - b.number); // queued order, not number: numbers may restart daily
   const ready = all.filter((o) => o.state === 'completed').sort((a, b) => ms(b.finishedAt) - ms(a.finishedAt));
-  fill('made', made, MAX_MADE, s.nothingMade);
-  fill('ready', ready, MAX_READY, s.nothingReady);
+  fill('made', made, s.t('nothingMade'));
+  fill('ready', ready, s.t('nothingReady'));
 }
 
-function fill(id, orders, max, emptyText) {
-  const shown = orders.slice(0, max);
-  syncList($(id), shown, (o) => o.id, card, update);
-  $(`${id}-empty`).textContent = orders.length ? '' : emptyText;
+/**
+ * fill shows as many of orders as fit their column whole, then "+ N more".
+ * Sizes follow the viewport, so the count is measured, not assumed: a card
+ * that would be cut off is left out instead.
+ */
+function fill(id, orders, emptyText) {
+  const list = $(id);
+  const col = list.closest('.col');
   const more = $(`${id}-more`);
-  more.hidden = orders.length <= max;
-  more.textContent = s.more(orders.length - max);
+  $(`${id}-empty`).textContent = orders.length ? '' : emptyText;
+  let n = Math.min(orders.length, MAX_SHOWN);
+  for (;;) {
+    syncList(list, orders.slice(0, n), (o) => o.id, card, update);
+    more.hidden = orders.length <= n;
+    more.textContent = more.hidden ? '' : s.t('more', { n: orders.length - n });
+    if (n === 0 || col.scrollHeight <= col.clientHeight) break;
+    n--;
+  }
 }
 
 function card(o) {
@@ -225,8 +306,10 @@ function card(o) {
     h('span', { class: 'num' }),
     h('span', { class: 'what' },
       h('span', { class: 'drink' }),
-      h('span', { class: 'who' })),
-    h('span', { class: 'tag' }));
+      h('span', { class: 'meta' },
+        h('span', { class: 'who' }),
+        h('span', { class: 'mods' }),
+        h('span', { class: 'tag' }))));
   update(el, o);
   return el;
 }
@@ -234,20 +317,47 @@ function card(o) {
 function update(el, o) {
   el.querySelector('.num').textContent = o.number;
   el.querySelector('.drink').textContent = o.drink?.name || '';
-  el.querySelector('.who').textContent = shortName(o.userName);
+  const who = el.querySelector('.who');
+  who.textContent = shortName(o.userName);
+  who.hidden = !who.textContent;
+  const mods = chosenModifiers(o);
+  const box = el.querySelector('.mods');
+  if (box.dataset.v !== mods.join('\n')) {
+    box.replaceChildren(...mods.map((m) => h('span', { class: 'mod', text: m })));
+    box.dataset.v = mods.join('\n');
+  }
+  box.hidden = !mods.length;
   const tag = el.querySelector('.tag');
-  tag.textContent = o.state === 'making' ? s.makingNow : o.state === 'queued' ? s.inQueue : '';
+  const called = state.called.has(o.id) && o.state === 'completed';
+  tag.textContent = o.state === 'making' ? s.t('makingNow') : o.state === 'queued' ? s.t('inQueue') : called ? s.t('calledNow') : '';
   tag.hidden = !tag.textContent;
   el.classList.toggle('is-making', o.state === 'making');
   el.classList.toggle('fresh', state.fresh.has(o.id));
 }
 
 /**
- * shortName shows a first name on the public screen; an email address (from
- * code sign-in) would leak, so it is never shown.
+ * chosenModifiers names the options that differ from the drink's default
+ * ("Oat"): those are what a customer checks before taking a cup. Without
+ * the bar's menu, all of them.
+ */
+function chosenModifiers(o) {
+  const item = state.bar?.menu?.find((d) => d.id === o.drink?.id);
+  return (o.drink?.modifiers || []).filter((m) => {
+    const g = item?.modifiers?.find((x) => x.id === m.group);
+    return !g || g.default !== m.option;
+  }).map((m) => m.optionName);
+}
+
+/**
+ * shortName is the name to show the room: what the customer gave, cut at
+ * a word near 24 characters. Anything with an @ would be an email address,
+ * which the public screen never shows.
  */
 function shortName(name) {
-  if (!name || name.includes('@')) return '';
-  const first = name.trim().split(/\s+/)[0];
-  return first.length > 14 ? `${first.slice(0, 13)}…` : first;
+  const n = (name || '').trim();
+  if (!n || n.includes('@')) return '';
+  if (n.length <= 24) return n;
+  const cut = n.slice(0, 24);
+  const space = cut.lastIndexOf(' ');
+  return `${space > 8 ? cut.slice(0, space) : cut.slice(0, 23)}…`;
 }

@@ -1,25 +1,34 @@
-// Home: the bars and links to their apps.
+// Home: the bars and links to their apps, in the device's language.
 
 import { get, enc } from '/static/shared/api.js';
 import { h, patch } from '/static/shared/dom.js';
-import { s } from '/static/home/strings.js';
+import { load, pickLanguage, browserLanguages } from '/static/shared/i18n.js';
 
 const $ = (id) => document.getElementById(id);
+const APPS = [
+  ['display', 'appDisplay', 'appDisplayHint'],
+  ['barista', 'appBarista', 'appBaristaHint'],
+  ['order', 'appOrder', 'appOrderHint'],
+  ['poster', 'appPoster', 'appPosterHint'],
+];
+
+let s = null;
 
 main();
 
 async function main() {
-  $('title').textContent = s.title;
-  $('intro').textContent = s.intro;
-  $('status').textContent = s.loading;
+  s = await load('home', pickLanguage(browserLanguages(), 'en'));
+  $('title').textContent = s.t('title');
+  $('intro').textContent = s.t('intro');
+  $('status').textContent = s.t('loading');
   let events;
   try {
     ({ events } = await get('/api/events'));
   } catch (e) {
-    $('status').textContent = s.failed(e.message);
+    $('status').textContent = s.t('failed', { msg: e.message });
     return;
   }
-  $('status').textContent = events?.length ? '' : s.none;
+  $('status').textContent = events?.length ? '' : s.t('none');
   patch($('bars'), (events || []).map(bar));
 }
 
@@ -27,9 +36,9 @@ function bar(b) {
   return h('li', { class: 'card bar' },
     h('div', { class: 'bar-head' },
       h('h2', { text: b.name }),
-      h('span', { class: `pill ${b.open ? 'pill-open' : 'pill-closed'}`, text: b.open ? s.open : s.closed })),
-    h('p', { class: 'hint', text: `${b.id} · ${s.signIn(b.signInMode)}` }),
-    h('ul', { class: 'apps' }, s.apps.map(([path, name, what]) => h('li', {},
-      h('a', { class: 'btn', href: `/${path}/${enc(b.id)}` }, name),
-      h('span', { class: 'hint', text: what })))));
+      h('span', { class: `pill ${b.open ? 'pill-open' : 'pill-closed'}`, text: b.open ? s.t('open') : s.t('closed') })),
+    h('p', { class: 'hint', text: `${b.id} · ${b.signInMode === 'code' ? s.t('signInCode') : s.t('signInName')}` }),
+    h('ul', { class: 'apps' }, APPS.map(([path, name, what]) => h('li', {},
+      h('a', { class: 'btn', href: `/${path}/${enc(b.id)}` }, s.t(name)),
+      h('span', { class: 'hint', text: s.t(what) })))));
 }

@@ -3,11 +3,15 @@
 // the code, choose a drink before the server's deadline, then follow the
 // order live until pickup. The server decides everything (limits, time-outs,
 // who may cancel); this app only shows its answers clearly.
+//
+// Screens are entries in the browser's history, so Back moves between them;
+// an order in progress is found again from the server whatever Back does.
 
-import { get, post, put, del, enc, stream, serverNow, ms, isActive, newer } from '/static/shared/api.js';
+import { get, post, put, del, enc, stream, serverNow, ms, isActive, newer, CALLED } from '/static/shared/api.js';
 import { h, patch, showOnly, mmss, eventId, announcer, connection } from '/static/shared/dom.js';
 import { confirm } from '/static/shared/dialog.js';
-import { s, when, dateTime } from '/static/order/strings.js';
+import { Chime } from '/static/shared/chime.js';
+import { load, pickLanguage, browserLanguages } from '/static/shared/i18n.js';
 
 const POSITION_EVERY = 10 * 1000; // refresh the queue position while queued
 const RECENT = 15 * 60 * 1000;    // a finished order is still worth showing after a reload
@@ -16,6 +20,10 @@ const $ = (id) => document.getElementById(id);
 const event = eventId();
 const say = announcer($('live'));
 const screens = $('screens');
+const chime = new Chime();
+
+/** s is the chosen language's strings; set by main() before any screen. */
+let s = null;
 
 const app = {
   bar: null,
@@ -28,28 +36,46 @@ const app = {
   ticks: {},       // screen id → what to repaint every second (countdowns)
   seen: new Map(), // order id → latest copy the stream delivered
   poll: 0,         // the position refresh
-  back: 'thanks',  // where "Back" from the history goes
   cancelledHere: '', // id of an order this page asked to cancel
   positionFor: '',   // "id:state" whose position was last fetched
+  calledAt: '',      // when the followed order was last called, as shown
+  email: '',         // the code sign-in's address and first name, for Back
+  firstName: '',
 };
 
+addEventListener('popstate', (ev) => { if (s) backTo(ev.state?.screen); });
 main();
+
+/**
+ * language is the phone's, when presso has it and the bar allows it, else
+ * the bar's (English when the bar names none).
+ */
+function language(bar) {
+  const barLang = bar?.language || 'en';
+  return bar?.allowCustomerLanguage === false ? pickLanguage([barLang], 'en') : pickLanguage(browserLanguages(), barLang);
+}
 
 async function main() {
   show('loading');
-  $('loading-text').textContent = s.loading;
-  $('nav-history').textContent = s.history;
-  $('nav-signout').textContent = s.signOut;
-  // Properties rather than listeners: "Try again" runs main() again.
-  $('nav-history').onclick = showHistory;
-  $('nav-signout').onclick = signOut;
+  let bar = null, failed = null;
   try {
-    app.bar = await get(`/api/events/${enc(event)}`);
+    bar = await get(`/api/events/${enc(event)}`);
   } catch (e) {
-    return problem(e.status === 404 ? s.barNotFound : errorText(e), '', e.status === 404 ? null : main);
+    failed = e;
   }
-  document.title = s.title(app.bar.name);
-  $('bar-name').textContent = app.bar.name;
+  const lang = language(bar);
+  if (s?.lang !== lang) s = await load('order', lang);
+  $('loading-text').textContent = s.t('loading');
+  $('account').setAttribute('aria-label', s.t('accountNav'));
+  $('nav-history').textContent = s.t('history');
+  $('nav-signout').textContent = s.t('signOut');
+  // Properties rather than listeners: "Try again" runs main() again.
+  $('nav-history').onclick = () => showHistory(true);
+  $('nav-signout').onclick = signOut;
+  if (failed) return problem(failed.status === 404 ? s.t('barNotFound') : errorText(failed), '', failed.status === 404 ? null : main);
+  app.bar = bar;
+  document.title = s.t('title', { bar: bar.name });
+  $('bar-name').textContent = bar.name;
   try {
     app.me = await get('/api/me');
   } catch (e) {
@@ -61,16 +87,32 @@ async function main() {
 
 /** errorText turns a failed request into words for the customer. */
 function errorText(e) {
-  return e.status === 0 ? s.networkError : s.genericError(e.message);
+  return e.status === 0 ? s.t('networkError') : s.t('genericError', { msg: e.message });
+}
+
+/**
+ * when says when a future time is, for retry messages: "in 4:59" within the
+ * hour, "at 14:05" later today, "tomorrow at 00:00" or "on Fri at 09:00".
+ */
+function when(date, now = serverNow()) {
+  const left = date.getTime() - now;
+  if (left <= 0) return s.t('whenNow');
+  if (left < 60 * 60 * 1000) return s.t('whenIn', { t: mmss(left) });
+  const time = s.time(date);
+  if (date.toDateString() === new Date(now).toDateString()) return s.t('whenAt', { time });
+  if (date.toDateString() === new Date(now + 24 * 60 * 60 * 1000).toDateString()) return s.t('whenTomorrow', { time });
+  return s.t('whenOn', { day: s.weekday(date), time });
 }
 
 // ---- Screens -------------------------------------------------------------
 
 /**
  * show switches screens. Focus moves to the new heading when asked: after a
- * user action, or when the screen the user was on is gone.
+ * user action, or when the screen the user was on is gone. nav says what
+ * the browser's history gets: 'push' a new entry (Back returns here from
+ * the next one), 'replace' the current one, or 'none' (Back itself).
  */
-function show(id, focus = false) {
+function show(id, focus = false, nav = 'replace') {
   clearInterval(app.timer);
   app.screen = id;
   showOnly(screens, id);
@@ -79,7 +121,32 @@ function show(id, focus = false) {
     tick();
     app.timer = setInterval(tick, 1000);
   }
+  if (id !== 'loading' && nav !== 'none') {
+    // The code leaves the URL once spent (see redeem), not before: a reload
+    // before then must still redeem it.
+    const entry = [{ screen: id }, '', location.pathname + location.search];
+    if (nav === 'push' && history.state?.screen !== id) history.pushState(...entry);
+    else history.replaceState(...entry);
+  }
   if (focus) screens.querySelector(`#${id} h1`)?.focus();
+}
+
+/**
+ * backTo shows the screen a history entry names, after Back or Forward.
+ * The followed order wins over whatever the entry says: Back must never
+ * show a menu for an order already placed, nor sign-in to a signed-in user.
+ */
+function backTo(screen) {
+  if (!app.bar) return main();
+  if (screen === 'history') return showHistory(false);
+  if (app.order && (screen === 'menu' || screen === 'status' || !screen || screen === 'signin')) {
+    return app.order.state === 'waiting' ? show('menu', true, 'none') : showStatus(true, 'none');
+  }
+  if (screen === 'signin' && !app.me) return app.bar.signInMode === 'code' ? emailStep(app.email, app.firstName) : nameStep();
+  if (!screen || screen === 'signin' || screen === 'loading' || !$(screen)?.childElementCount) {
+    return app.me ? start() : signIn();
+  }
+  show(screen, true, 'none');
 }
 
 /** heading is a screen title that can take focus when the screen changes. */
@@ -93,8 +160,8 @@ function problem(title, text, retry) {
   app.ticks.problem = typeof text === 'function' ? paint : null;
   patch($('problem'), h('div', { class: 'card screen-card' },
     heading(title), p,
-    retry ? h('button', { type: 'button', class: 'btn btn-primary wide', text: s.retry, onclick: retry }) : null,
-    app.me ? h('button', { type: 'button', class: 'btn wide', text: s.history, onclick: showHistory }) : null));
+    retry ? h('button', { type: 'button', class: 'btn btn-primary wide', text: s.t('retry'), onclick: retry }) : null,
+    app.me ? h('button', { type: 'button', class: 'btn wide', text: s.t('history'), onclick: () => showHistory(true) }) : null));
   show('problem', true);
 }
 
@@ -104,7 +171,7 @@ function signIn() {
   app.me = null;
   $('account').hidden = true;
   $('who').textContent = '';
-  if (app.bar.signInMode === 'code') emailStep('');
+  if (app.bar.signInMode === 'code') emailStep();
   else nameStep();
 }
 
@@ -147,8 +214,8 @@ function form(children, submitText, fields, send) {
       await send();
     } catch (e) {
       const fl = fields[e.field];
-      let msg = e.status === 0 ? s.networkError : e.message;
-      if (e.status === 429 && e.retryAt) msg = s.tooMany(when(e.retryAt, serverNow()));
+      let msg = e.status === 0 ? s.t('networkError') : e.message;
+      if (e.status === 429 && e.retryAt) msg = s.t('tooMany', { when: when(e.retryAt) });
       if (fl) { fl.error(msg); fl.input.focus(); } else err.textContent = msg;
     } finally {
       submit.disabled = false;
@@ -159,52 +226,76 @@ function form(children, submitText, fields, send) {
 }
 
 function nameStep() {
-  const name = field('name', s.nameLabel, { autocomplete: 'given-name', maxlength: '40' }, s.nameHint);
-  patch($('signin'), form([heading(s.signInTitle), name.el], s.continue, { name }, async () => {
+  const name = field('name', s.t('nameLabel'), { autocomplete: 'given-name', maxlength: '40' }, s.t('nameHint'));
+  patch($('signin'), form([heading(s.t('signInTitle')), name.el], s.t('continue'), { name }, async () => {
     app.me = await post('/api/customer/session', { eventId: event, name: name.input.value.trim() });
     start();
   }));
   show('signin', true);
 }
 
-function emailStep(email) {
-  const mail = field('email', s.emailLabel, { type: 'email', autocomplete: 'email', inputmode: 'email', value: email }, s.emailHint);
-  patch($('signin'), form([heading(s.signInTitle), mail.el], s.sendCode, { email: mail }, async () => {
+/**
+ * emailStep asks for the address, and for a first name to call out, so the
+ * public screen never needs anything from the address.
+ */
+function emailStep(email = '', firstName = '') {
+  const mail = field('email', s.t('emailLabel'), { type: 'email', autocomplete: 'email', inputmode: 'email', value: email }, s.t('emailHint'));
+  const first = field('first-name', s.t('firstNameLabel'), { autocomplete: 'given-name', maxlength: '40', required: false, value: firstName }, s.t('firstNameHint'));
+  patch($('signin'), form([heading(s.t('signInTitle')), mail.el, first.el], s.t('sendCode'), { email: mail }, async () => {
     const address = mail.input.value.trim();
+    app.email = address;
+    app.firstName = first.input.value.trim();
     const res = await post('/api/customer/code', { email: address });
-    codeStep(address, res && res.devCode);
+    codeStep(address, app.firstName, res && res.devCode);
   }));
   show('signin', true);
 }
 
-function codeStep(email, devCode) {
-  const code = field('code', s.codeLabel, {
+/**
+ * signInWithCode sends the code, with the first name when one was given. A
+ * server that does not take a name yet refuses the field by name (400
+ * before it looks at the code, so no attempt is used up): then sign in
+ * without it.
+ */
+async function signInWithCode(email, code, name) {
+  try {
+    return await post('/api/customer/session', name ? { email, code, name } : { email, code });
+  } catch (e) {
+    if (name && e.status === 400 && e.field === 'name') return post('/api/customer/session', { email, code });
+    throw e;
+  }
+}
+
+function codeStep(email, firstName, devCode) {
+  const code = field('code', s.t('codeLabel'), {
     autocomplete: 'one-time-code', inputmode: 'numeric', pattern: '[0-9]*', maxlength: '10',
   });
   const f = form([
-    heading(s.signInTitle),
-    h('p', { text: s.codeSent(email) }),
-    devCode ? h('p', { class: 'notice', text: s.devCode(devCode) }) : null,
+    heading(s.t('signInTitle')),
+    h('p', { text: s.t('codeSent', { email }) }),
+    devCode ? h('p', { class: 'notice', text: s.t('devCode', { code: devCode }) }) : null,
     code.el,
-  ], s.signIn, { code }, async () => {
-    app.me = await post('/api/customer/session', { email, code: code.input.value.trim() });
+  ], s.t('signIn'), { code }, async () => {
+    app.me = await signInWithCode(email, code.input.value.trim(), firstName);
     start();
   });
   f.append(h('div', { class: 'row' },
-    h('button', { type: 'button', class: 'btn btn-quiet', text: s.otherEmail, onclick: () => emailStep(email) }),
+    h('button', { type: 'button', class: 'btn btn-quiet', text: s.t('otherEmail'), onclick: () => emailStep(email, firstName) }),
     h('button', {
-      type: 'button', class: 'btn btn-quiet', text: s.resend,
+      type: 'button', class: 'btn btn-quiet', text: s.t('resend'),
       onclick: async () => {
         try {
           const res = await post('/api/customer/code', { email });
-          codeStep(email, res && res.devCode);
+          codeStep(email, firstName, res && res.devCode);
         } catch (e) {
-          code.error(e.status === 429 && e.retryAt ? s.tooMany(when(e.retryAt, serverNow())) : errorText(e));
+          code.error(e.status === 429 && e.retryAt ? s.t('tooMany', { when: when(e.retryAt) }) : errorText(e));
         }
       },
     })));
   patch($('signin'), f);
   show('signin');
+  // Back from here returns to the address step, rebuilt by backTo.
+  history.pushState({ screen: 'signin', step: 'code' }, '', location.pathname + location.search);
   code.input.focus();
 }
 
@@ -221,8 +312,8 @@ async function signOut() {
 
 async function start() {
   $('account').hidden = false;
-  $('who').textContent = s.signedInAs(app.me.name);
-  $('loading-text').textContent = s.loading;
+  $('who').textContent = s.t('signedInAs', { name: app.me.name });
+  $('loading-text').textContent = s.t('loading');
   show('loading');
   follow();
   let orders;
@@ -240,17 +331,17 @@ async function start() {
   if (app.code) return redeem();
   const recent = mine.find((o) => serverNow() - ms(o.finishedAt) < RECENT);
   if (recent) return track(recent, true);
-  problem(s.noCode, s.noCodeHint);
+  problem(s.t('noCode'), s.t('noCodeHint'));
 }
 
 async function redeem() {
-  $('loading-text').textContent = s.checkingCode;
+  $('loading-text').textContent = s.t('checkingCode');
   show('loading');
   try {
     const o = await post(`/api/events/${enc(event)}/orders`, { code: app.code });
     // The code is spent: a reload now resumes this order instead.
     app.code = '';
-    history.replaceState(null, '', location.pathname);
+    history.replaceState(history.state, '', location.pathname);
     track(o, true);
   } catch (e) {
     redeemFailed(e);
@@ -261,13 +352,13 @@ function redeemFailed(e) {
   const at = e.retryAt;
   switch (e.code) {
     case 'sold_out':
-      return problem(s.soldOutTitle, () => (at && at.getTime() > serverNow() ? s.soldOut(mmss(at.getTime() - serverNow())) : s.soldOutSoon));
-    case 'code_expired': return problem(s.expiredTitle, s.expired);
-    case 'closed': return problem(s.closedTitle, s.closed, redeem);
-    case 'busy': return problem(s.busyTitle, s.busy, redeem);
-    case 'limit_reached': return problem(s.limitTitle, () => s.limit(at ? when(at, serverNow()) : ''));
-    case 'invalid_code': return problem(s.invalidTitle, s.invalid);
-    case 'not_found': return problem(s.barNotFound, '');
+      return problem(s.t('soldOutTitle'), () => (at && at.getTime() > serverNow() ? s.t('soldOut', { t: mmss(at.getTime() - serverNow()) }) : s.t('soldOutSoon')));
+    case 'code_expired': return problem(s.t('expiredTitle'), s.t('expired'));
+    case 'closed': return problem(s.t('closedTitle'), s.t('closed'), redeem);
+    case 'busy': return problem(s.t('busyTitle'), s.t('busy'), redeem);
+    case 'limit_reached': return problem(s.t('limitTitle'), () => s.t('limit', { when: at ? when(at) : '' }));
+    case 'invalid_code': return problem(s.t('invalidTitle'), s.t('invalid'));
+    case 'not_found': return problem(s.t('barNotFound'), '');
   }
   if (e.status === 401) return signIn();
   problem(errorText(e), '', redeem);
@@ -288,9 +379,11 @@ function follow() {
       if (d.order && d.orderId) app.seen.set(d.orderId, d.order);
       // Only this order's events change what we show; the original let any
       // message overwrite the status.
-      if (app.order && d.orderId === app.order.id && d.order) update(d.order);
+      if (!app.order || d.orderId !== app.order.id) return;
+      if (d.order) update(d.order);
+      if (type === CALLED) called(d.calledAt || d.order?.calledAt || new Date(serverNow()).toISOString());
     },
-    onStatus: connection($('conn'), s.reconnecting),
+    onStatus: connection($('conn'), s.t('reconnecting')),
     onGiveUp: async () => {
       try { await get('/api/me'); return true; } catch (e) {
         if (e.status !== 401) return true;
@@ -310,9 +403,23 @@ function track(o, focus) {
   const streamed = app.seen.get(o.id);
   if (streamed && RANK[streamed.state] > RANK[o.state]) o = streamed;
   app.order = o;
+  app.calledAt = o.calledAt || ''; // a call before this page opened is not news
   if (o.state === 'waiting') showMenu(focus);
   else showStatus(focus);
   refreshPosition();
+}
+
+/** announcement is what the live region says when o enters its state. */
+function announcement(o) {
+  switch (o.state) {
+    case 'queued': return s.t('announceQueued', { n: o.number });
+    case 'making': return s.t('announceMaking', { n: o.number });
+    case 'completed': return s.t('announceCompleted', { n: o.number });
+    // An order cancelled or timed out while choosing has no number yet.
+    case 'cancelled': return o.number ? s.t('announceCancelled', { n: o.number }) : s.t('announceCancelledNoNumber');
+    case 'timed_out': return o.number ? s.t('announceTimedOut', { n: o.number }) : s.t('announceTimedOutNoNumber');
+  }
+  return '';
 }
 
 /** update applies a newer copy of the followed order. */
@@ -323,15 +430,36 @@ function update(o) {
   if (!o.position && prev.state === o.state) o = { ...o, position: prev.position };
   app.order = o;
   if (prev.state !== o.state) {
-    say(s.announce[o.state]?.(o.number) || '');
+    say(announcement(o));
     navigator.vibrate?.(200);
   }
-  if (o.collectedAt && !prev.collectedAt) say(s.announceCollected(o.number));
+  if (o.collectedAt && !prev.collectedAt) say(s.t('announceCollected', { n: o.number }));
+  if (o.state !== 'waiting') sessionStorage.removeItem(choiceKey(o.id));
   const changed = prev.state !== o.state || prev.position !== o.position || prev.number !== o.number ||
     !!prev.collectedAt !== !!o.collectedAt;
   if (app.screen === 'menu' && o.state !== 'waiting') showStatus(true);
   else if (app.screen === 'status' && changed) showStatus(false);
+  if (o.calledAt && o.calledAt !== app.calledAt) called(o.calledAt);
   refreshPosition();
+}
+
+/**
+ * called tells the customer, loudly, that the barista is calling for their
+ * ready drink: a banner, a vibration and (if the phone allows) the chime.
+ */
+function called(at) {
+  const o = app.order;
+  if (!o || o.state !== 'completed' || o.collectedAt || at === app.calledAt) return;
+  app.calledAt = at;
+  navigator.vibrate?.([300, 150, 300, 150, 300]);
+  chime.play();
+  if (app.screen !== 'status') showStatus(false);
+  const banner = $('called');
+  patch(banner,
+    h('p', { class: 'called-title', text: s.t('calledTitle') }),
+    h('p', { text: s.t('calledText', { n: o.number }) }),
+    h('button', { type: 'button', class: 'btn', text: s.t('calledDismiss'), onclick: () => { banner.hidden = true; } }));
+  banner.hidden = false;
 }
 
 function stopPolling() {
@@ -370,6 +498,13 @@ function refreshPosition() {
 
 // ---- Menu ----------------------------------------------------------------
 
+/** choiceKey names where the menu's choice is kept over a reload. */
+const choiceKey = (id) => `presso:choice:${id}`;
+
+function savedChoice(id) {
+  try { return JSON.parse(sessionStorage.getItem(choiceKey(id))) || {}; } catch { return {}; }
+}
+
 function radio(name, value, label, { checked, disabled, extra } = {}) {
   return h('label', { class: `choice${disabled ? ' is-disabled' : ''}` },
     h('input', { type: 'radio', name, value, checked, disabled, required: name === 'drink' }),
@@ -389,17 +524,27 @@ function modifierGroups(drink, chosen = {}) {
   });
 }
 
-function showMenu(focus, keep = {}) {
+/** choice reads the menu form: the drink and each modifier group's option. */
+function choice(f) {
+  const data = new FormData(f);
+  const modifiers = {};
+  for (const [k, v] of data) if (k.startsWith('mod:')) modifiers[k.slice(4)] = v;
+  return { drink: data.get('drink'), modifiers };
+}
+
+function showMenu(focus, keep) {
   const o = app.order;
+  // A reload keeps the drink the customer had picked (this tab only).
+  keep = keep || savedChoice(o.id);
   const menu = app.bar.menu || [];
   const mods = h('div', { class: 'mods' });
   const drinks = h('fieldset', { 'aria-describedby': 'err-drink' },
-    h('legend', { class: 'visually-hidden', text: s.chooseTitle }),
+    h('legend', { class: 'visually-hidden', text: s.t('chooseTitle') }),
     h('div', { class: 'choices' },
       menu.map((d) => radio('drink', d.id, d.name, {
         checked: d.available && d.id === keep.drink,
         disabled: !d.available,
-        extra: d.available ? '' : s.unavailable,
+        extra: d.available ? '' : s.t('unavailable'),
       }))));
   // A new drink means new modifier groups, each back at its default: stale
   // choices from the previous drink must never be sent.
@@ -410,23 +555,24 @@ function showMenu(focus, keep = {}) {
 
   const countdown = h('p', { class: 'countdown-text' });
   const meter = h('div', { class: 'meter', 'aria-hidden': 'true' }, h('div', { class: 'meter-fill' }));
-  const submit = h('button', { type: 'submit', class: 'btn btn-primary wide big', text: s.orderNow });
+  const submit = h('button', { type: 'submit', class: 'btn btn-primary wide big', text: s.t('orderNow') });
   const err = h('p', { class: 'form-error', role: 'alert' });
   const f = h('form', { class: 'menu-form', novalidate: true },
     drinks, h('p', { id: 'err-drink', class: 'form-error' }), mods, err, submit);
   f.addEventListener('submit', (ev) => { ev.preventDefault(); order(f, submit, err); });
+  f.addEventListener('change', () => sessionStorage.setItem(choiceKey(o.id), JSON.stringify(choice(f))));
 
   patch($('menu'),
-    heading(s.chooseTitle),
+    heading(s.t('chooseTitle')),
     h('div', { class: 'countdown', role: 'timer', 'aria-live': 'off' }, countdown, meter),
     f,
-    h('button', { type: 'button', class: 'btn btn-danger-outline wide', text: s.cancelOrder, onclick: cancel }));
+    h('button', { type: 'button', class: 'btn btn-danger-outline wide', text: s.t('cancelOrder'), onclick: cancel }));
   const end = ms(o.deadline);
   const total = (app.bar.timeouts?.customerSeconds || 300) * 1000;
   let checked = false;
   const paint = () => {
     const left = end - serverNow();
-    countdown.textContent = left > 0 ? s.timeLeft(mmss(left)) : s.timeUp;
+    countdown.textContent = left > 0 ? s.t('timeLeft', { t: mmss(left) }) : s.t('timeUp');
     meter.firstChild.style.setProperty('width', `${Math.max(0, Math.min(100, (left / total) * 100))}%`);
     meter.classList.toggle('meter-low', left < 60 * 1000);
     // The server times the order out; if its event got lost, ask once.
@@ -440,17 +586,17 @@ function showMenu(focus, keep = {}) {
 }
 
 async function order(f, submit, err) {
-  const data = new FormData(f);
-  const drink = data.get('drink');
+  const { drink, modifiers } = choice(f);
   for (const el of f.querySelectorAll('.form-error')) el.textContent = '';
   err.textContent = '';
   if (!drink) {
-    $('err-drink').textContent = s.chooseTitle;
+    $('err-drink').textContent = s.t('chooseTitle');
     f.querySelector('input[name="drink"]:not(:disabled)')?.focus();
     return;
   }
-  const modifiers = {};
-  for (const [k, v] of data) if (k.startsWith('mod:')) modifiers[k.slice(4)] = v;
+  // This tap is the gesture that lets the phone chime when the drink is called.
+  chime.enabled = true;
+  chime.unlock();
   submit.disabled = true;
   submit.setAttribute('aria-busy', 'true');
   try {
@@ -482,46 +628,57 @@ async function order(f, submit, err) {
 // ---- Status --------------------------------------------------------------
 
 const STEPS = ['queued', 'making', 'completed'];
+const STATE_KEYS = {
+  waiting: 'stateWaiting', queued: 'stateQueued', making: 'stateMaking',
+  completed: 'stateCompleted', cancelled: 'stateCancelled', timed_out: 'stateTimedOut',
+};
+const stateName = (st) => (STATE_KEYS[st] ? s.t(STATE_KEYS[st]) : st);
 
 function statusText(o) {
   switch (o.state) {
-    case 'queued': return [s.statusQueued, o.position ? s.position(o.position) : '', s.watchScreen];
-    case 'making': return [s.statusMaking, '', s.watchScreen];
-    case 'completed': return o.collectedAt ? [s.statusCollected, '', s.collectedHint] : [s.statusReady, '', s.readyHint];
+    case 'queued': {
+      const pos = o.position === 1 ? s.t('positionNext') : o.position ? s.t('position', { n: o.position }) : '';
+      return [s.t('statusQueued'), pos, s.t('watchScreen')];
+    }
+    case 'making': return [s.t('statusMaking'), '', s.t('watchScreen')];
+    case 'completed': return o.collectedAt
+      ? [s.t('statusCollected'), '', s.t('collectedHint')]
+      : [s.t('statusReady'), '', s.t('readyHint')];
     case 'cancelled': {
       // The server may not say who cancelled; only claim "you" when we did.
       const byYou = o.cause === 'customer' || (!o.cause && app.cancelledHere === o.id);
-      const title = o.cause === 'barista' ? s.statusCancelledByBarista : byYou ? s.statusCancelledByYou : s.statusCancelled;
-      return [title, '', s.cancelledHint];
+      const title = o.cause === 'barista' ? s.t('statusCancelledByBarista') : byYou ? s.t('statusCancelledByYou') : s.t('statusCancelled');
+      return [title, '', s.t('cancelledHint')];
     }
     case 'timed_out': return o.cause === 'customer'
-      ? [s.statusTimedOutCustomer, '', s.timedOutCustomerHint]
-      : [s.statusTimedOutBarista, '', s.timedOutBaristaHint];
-    default: return [s.stateNames[o.state] || o.state, '', ''];
+      ? [s.t('statusTimedOutCustomer'), '', s.t('timedOutCustomerHint')]
+      : [s.t('statusTimedOutBarista'), '', s.t('timedOutBaristaHint')];
+    default: return [stateName(o.state), '', ''];
   }
 }
 
-function showStatus(focus) {
+function showStatus(focus, nav) {
   const o = app.order;
   const [title, pos, hint] = statusText(o);
   const step = STEPS.indexOf(o.state);
   const ended = !isActive(o);
   const mods = (o.drink?.modifiers || []).map((m) => m.optionName).join(', ');
+  if (o.state !== 'completed' || o.collectedAt) $('called').hidden = true;
   patch($('status'), h('div', { class: `card screen-card status status-${o.state}` },
-    heading(o.number ? s.orderNo(o.number) : title),
+    heading(o.number ? s.t('orderNo', { n: o.number }) : title),
     o.number ? h('p', { class: 'status-big', text: title }) : null,
     step >= 0 ? h('ol', { class: 'steps', 'aria-hidden': 'true' },
-      STEPS.map((st, i) => h('li', { class: i < step ? 'done' : i === step ? 'now' : '', text: s.stateNames[st] }))) : null,
+      STEPS.map((st, i) => h('li', { class: i < step ? 'done' : i === step ? 'now' : '', text: stateName(st) }))) : null,
     pos ? h('p', { class: 'position', text: pos }) : null,
     hint ? h('p', { text: hint }) : null,
     o.drink ? h('p', { class: 'receipt' }, h('strong', { text: o.drink.name }), mods ? ` · ${mods}` : '') : null,
-    o.state === 'queued' ? h('button', { type: 'button', class: 'btn btn-danger-outline wide', text: s.cancelOrder, onclick: cancel, dataset: { key: 'cancel' } }) : null,
-    ended ? h('button', { type: 'button', class: 'btn btn-primary wide', text: s.done, onclick: done, dataset: { key: 'done' } }) : null));
-  show('status', focus);
+    o.state === 'queued' ? h('button', { type: 'button', class: 'btn btn-danger-outline wide', text: s.t('cancelOrder'), onclick: cancel, dataset: { key: 'cancel' } }) : null,
+    ended ? h('button', { type: 'button', class: 'btn btn-primary wide', text: s.t('done'), onclick: done, dataset: { key: 'done' } }) : null));
+  show('status', focus, nav);
 }
 
 async function cancel() {
-  const yes = await confirm({ title: s.confirmCancelTitle, text: s.confirmCancelText, yes: s.confirmCancelYes, no: s.keepOrder, danger: true });
+  const yes = await confirm({ title: s.t('confirmCancelTitle'), text: s.t('confirmCancelText'), yes: s.t('confirmCancelYes'), no: s.t('keepOrder'), danger: true });
   if (!yes) return;
   app.cancelledHere = app.order.id;
   try {
@@ -531,7 +688,7 @@ async function cancel() {
     // Too late (the barista started, or it ended): show where it really is.
     try { update(await get(`/api/orders/${enc(app.order.id)}`)); } catch { /* keep the screen */ }
     say(errorText(e));
-    const note = h('p', { class: 'form-error', role: 'alert', text: e.status === 0 ? s.networkError : e.message });
+    const note = h('p', { class: 'form-error', role: 'alert', text: e.status === 0 ? s.t('networkError') : e.message });
     screens.querySelector(`#${app.screen} .card, #${app.screen} form`)?.append(note);
   }
 }
@@ -539,46 +696,41 @@ async function cancel() {
 function done() {
   app.order = null;
   stopPolling();
+  $('called').hidden = true;
   patch($('thanks'), h('div', { class: 'card screen-card' },
-    heading(s.thanksTitle),
-    h('p', { class: 'lead', text: s.thanks }),
-    h('button', { type: 'button', class: 'btn wide', text: s.history, onclick: showHistory })));
-  show('thanks', true);
+    heading(s.t('thanksTitle')),
+    h('p', { class: 'lead', text: s.t('thanks') }),
+    h('button', { type: 'button', class: 'btn wide', text: s.t('history'), onclick: () => showHistory(true) })));
+  show('thanks', true, 'push');
 }
 
 // ---- History -------------------------------------------------------------
 
-async function showHistory() {
-  if (app.screen !== 'history') app.back = app.screen;
+/** showHistory lists the customer's orders; push adds a history entry. */
+async function showHistory(push) {
   let orders = [];
   try {
     ({ orders } = await get('/api/me/orders'));
   } catch (e) {
     if (e.status === 401) return signIn();
-    return problem(errorText(e), '', showHistory);
+    return problem(errorText(e), '', () => showHistory(push));
   }
   const items = (orders || []).map((o) => h('li', { class: 'past' },
     h('span', { class: 'past-main' },
       o.number ? h('strong', { text: `#${o.number} ` }) : null,
-      o.drink ? o.drink.name : s.noDrink,
+      o.drink ? o.drink.name : s.t('noDrink'),
       o.drink?.modifiers?.length ? ` · ${o.drink.modifiers.map((m) => m.optionName).join(', ')}` : ''),
-    h('span', { class: `past-state state-${o.state}`, text: s.stateNames[o.state] || o.state }),
-    h('span', { class: 'past-when', text: dateTime(new Date(o.createdAt)) })));
+    h('span', { class: `past-state state-${o.state}`, text: stateName(o.state) }),
+    h('span', { class: 'past-when', text: s.dateTime(new Date(o.createdAt)) })));
   patch($('history'), h('div', { class: 'card screen-card' },
-    heading(s.historyTitle),
-    items.length ? h('ol', { class: 'past-list' }, items) : h('p', { text: s.historyEmpty }),
-    h('button', { type: 'button', class: 'btn wide', text: s.back, onclick: back })));
-  show('history', true);
+    heading(s.t('historyTitle')),
+    items.length ? h('ol', { class: 'past-list' }, items) : h('p', { text: s.t('historyEmpty') }),
+    h('button', { type: 'button', class: 'btn wide', text: s.t('back'), onclick: back })));
+  show('history', true, push ? 'push' : 'none');
 }
 
+/** back is the history screen's own Back button: the browser's Back. */
 function back() {
-  // Screens stay built while hidden, so going back keeps the customer's
-  // choices; only an order that moved on needs its new screen.
-  const to = app.back;
-  if ((to === 'menu' || to === 'status') && app.order) {
-    if (app.order.state === 'waiting') return show('menu', true);
-    return showStatus(true);
-  }
-  if (to === 'signin' || to === 'loading' || !$(to)?.childElementCount) return start();
-  show(to, true);
+  if (history.state?.screen === 'history' && history.length > 1) history.back();
+  else backTo(app.order ? 'status' : 'thanks');
 }

@@ -130,6 +130,13 @@ export function stream(url, handlers) {
   };
 }
 
+/**
+ * CALLED is the event a barista's "Call again" sends for a ready order
+ * (POST /api/orders/{id}/call): the order's phone and the Display react to
+ * it. Its detail is an order event's, with calledAt.
+ */
+export const CALLED = 'OrderManager.OrderCalled';
+
 /** isActive reports whether an order can still change. */
 export const isActive = (o) => o && (o.state === 'waiting' || o.state === 'queued' || o.state === 'making');
 

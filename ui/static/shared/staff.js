@@ -12,8 +12,8 @@ export function canUse(me, event, roles) {
 /**
  * staffGate resolves with the signed-in staff member once one who may use
  * the app is signed in, showing a sign-in form in section meanwhile.
- * s: the app's strings (signInTitle, username, password, signIn,
- * wrongAccount(me), networkError).
+ * s: the app's Strings (i18n.js), with signInTitle, username, password,
+ * signIn, signOut, wrongAccount {name} {role} and networkError.
  */
 export async function staffGate(section, event, roles, s) {
   let me = null;
@@ -27,24 +27,25 @@ export async function staffGate(section, event, roles, s) {
 }
 
 function form(section, event, roles, s, me, resolve) {
+  const wrongAccount = (who) => s.t('wrongAccount', { name: who.name, role: who.role });
   const err = h('p', { class: 'form-error', id: 'signin-error', role: 'alert' });
   const user = h('input', { id: 'signin-user', name: 'username', autocomplete: 'username', required: true, autocapitalize: 'none', spellcheck: 'false' });
   const pass = h('input', { id: 'signin-pass', name: 'password', type: 'password', autocomplete: 'current-password', required: true });
-  const submit = h('button', { type: 'submit', class: 'btn btn-primary', text: s.signIn });
+  const submit = h('button', { type: 'submit', class: 'btn btn-primary', text: s.t('signIn') });
   const wrong = me ? h('div', { class: 'notice' },
-    h('p', { text: s.wrongAccount(me) }),
+    h('p', { text: wrongAccount(me) }),
     h('button', {
-      type: 'button', class: 'btn', text: s.signOut,
+      type: 'button', class: 'btn', text: s.t('signOut'),
       onclick: async () => { try { await del('/api/session'); } catch { /* signed out anyway */ } location.reload(); },
     })) : null;
 
   // method=post: should the script ever fail mid-way, a native submit
   // must not put the password in the URL.
   const f = h('form', { class: 'card signin', method: 'post', 'aria-labelledby': 'signin-title' },
-    h('h1', { id: 'signin-title', text: s.signInTitle }),
+    h('h1', { id: 'signin-title', text: s.t('signInTitle') }),
     wrong,
-    h('label', { for: 'signin-user', text: s.username }), user,
-    h('label', { for: 'signin-pass', text: s.password }), pass,
+    h('label', { for: 'signin-user', text: s.t('username') }), user,
+    h('label', { for: 'signin-pass', text: s.t('password') }), pass,
     err,
     submit);
   f.addEventListener('submit', async (ev) => {
@@ -59,9 +60,9 @@ function form(section, event, roles, s, me, resolve) {
         resolve(who);
         return;
       }
-      err.textContent = s.wrongAccount(who);
+      err.textContent = wrongAccount(who);
     } catch (e) {
-      err.textContent = e.status === 0 ? s.networkError : e.message;
+      err.textContent = e.status === 0 ? s.t('networkError') : e.message;
       pass.select();
     } finally {
       submit.disabled = false;
