@@ -47,10 +47,9 @@ func (s *Server) whoever(fn whoHandler) http.HandlerFunc {
 // user lets any signed-in caller, staff or customer, call fn; anonymous
 // callers get a 401.
 func (s *Server) user(fn whoHandler) http.HandlerFunc {
-	return s.anyone(func(w http.ResponseWriter, r *http.Request) error {
-		who, err := s.signedIn(r)
-		if err != nil {
-			return err
+	return s.whoever(func(w http.ResponseWriter, r *http.Request, who presso.Identity) error {
+		if who.ID == "" {
+			return presso.E(presso.KindUnauthenticated, presso.CodeUnauthenticated, "sign in first")
 		}
 		return fn(w, r, who)
 	})
@@ -105,15 +104,6 @@ func (s *Server) identity(r *http.Request) (presso.Identity, error) {
 	id, err := s.Auth.Identify(r.Context(), c.Value)
 	if presso.IsKind(err, presso.KindUnauthenticated) {
 		return presso.Identity{}, nil
-	}
-	return id, err
-}
-
-// signedIn is identity, but anonymous callers get a 401.
-func (s *Server) signedIn(r *http.Request) (presso.Identity, error) {
-	id, err := s.identity(r)
-	if err == nil && id.ID == "" {
-		err = presso.E(presso.KindUnauthenticated, presso.CodeUnauthenticated, "sign in first")
 	}
 	return id, err
 }
