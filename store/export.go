@@ -66,84 +66,72 @@ func (db *DB) ExportBar(ctx context.Context, id string, now time.Time) (_ *BarEx
 	}
 	x := &BarExport{Format: 1, ExportedAt: now.UTC(), Bar: bar, Counters: []ExportCounter{}, Customers: []Customer{},
 		Orders: []ExportOrder{}, History: []ExportStep{}, Events: []ExportEvent{}}
-	q := db.read
-	rows, err := q.QueryContext(ctx, `SELECT day, value FROM counters WHERE event_id = $1 ORDER BY day`, id)
-	if err != nil {
-		return nil, err
+	parts := []struct {
+		query string
+		row   func(*sql.Rows) error
+	}{
+		{`SELECT day, value FROM counters WHERE event_id = $1 ORDER BY day`, func(rows *sql.Rows) error {
+			var c ExportCounter
+			err := rows.Scan(&c.Day, &c.Value)
+			x.Counters = append(x.Counters, c)
+			return err
+		}},
+		{`SELECT ` + orderColumns + `, number_day FROM orders WHERE event_id = $1 ORDER BY created_at, id`, func(rows *sql.Rows) error {
+			var nd string
+			o, err := scanOrder(scanAlso{rows, &nd})
+			if err == nil {
+				x.Orders = append(x.Orders, ExportOrder{Order: *o, Day: o.Day, NumberDay: nd, Exempt: o.Exempt, Version: o.Version})
+			}
+			return err
+		}},
+		{`SELECT DISTINCT c.id, COALESCE(c.email, ''), c.name FROM customers c JOIN orders o ON o.user_id = c.id
+			WHERE o.event_id = $1 ORDER BY c.id`, func(rows *sql.Rows) error {
+			var c Customer
+			err := rows.Scan(&c.ID, &c.Email, &c.Name)
+			x.Customers = append(x.Customers, c)
+			return err
+		}},
+		{`SELECT h.order_id, h.seq, h.at, h.from_state, h.to_state, h.trigger, h.actor
+			FROM order_history h JOIN orders o ON o.id = h.order_id WHERE o.event_id = $1 ORDER BY h.order_id, h.seq`, func(rows *sql.Rows) error {
+			var s ExportStep
+			var at int64
+			err := rows.Scan(&s.OrderID, &s.Seq, &at, &s.From, &s.To, &s.Trigger, &s.Actor)
+			s.At = fromMS(at)
+			x.History = append(x.History, s)
+			return err
+		}},
+		{`SELECT id, order_id, detail_type, payload, created_at FROM outbox WHERE event_id = $1 ORDER BY seq`, func(rows *sql.Rows) error {
+			var e ExportEvent
+			var payload string
+			var created int64
+			err := rows.Scan(&e.ID, &e.OrderID, &e.DetailType, &payload, &created)
+			e.Payload, e.CreatedAt = json.RawMessage(payload), fromMS(created)
+			x.Events = append(x.Events, e)
+			return err
+		}},
 	}
-	for rows.Next() {
-		var c ExportCounter
-		if err := rows.Scan(&c.Day, &c.Value); err != nil {
-			rows.Close()
+	for _, p := range parts {
+		if err := eachRow(ctx, db.read, p.query, id, p.row); err != nil {
 			return nil, err
 		}
-		x.Counters = append(x.Counters, c)
 	}
-	rows.Close()
+	return x, nil
+}
 
-	rows, err = q.QueryContext(ctx, `SELECT `+orderColumns+`, number_day FROM orders WHERE event_id = $1 ORDER BY created_at, id`, id)
+// eachRow runs a query of one argument and calls row on each result row;
+// the first error stops it.
+func eachRow(ctx context.Context, q queryer, query string, arg any, row func(*sql.Rows) error) error {
+	rows, err := q.QueryContext(ctx, query, arg)
 	if err != nil {
-		return nil, err
-	}
-	for rows.Next() {
-		var nd string
-		o, err := scanOrder(scanAlso{rows, &nd})
-		if err != nil {
-			rows.Close()
-			return nil, err
-		}
-		x.Orders = append(x.Orders, ExportOrder{Order: *o, Day: o.Day, NumberDay: nd, Exempt: o.Exempt, Version: o.Version})
-	}
-	rows.Close()
-
-	rows, err = q.QueryContext(ctx, `SELECT DISTINCT c.id, COALESCE(c.email, ''), c.name FROM customers c JOIN orders o ON o.user_id = c.id
-		WHERE o.event_id = $1 ORDER BY c.id`, id)
-	if err != nil {
-		return nil, err
-	}
-	for rows.Next() {
-		var c Customer
-		if err := rows.Scan(&c.ID, &c.Email, &c.Name); err != nil {
-			rows.Close()
-			return nil, err
-		}
-		x.Customers = append(x.Customers, c)
-	}
-	rows.Close()
-
-	rows, err = q.QueryContext(ctx, `SELECT h.order_id, h.seq, h.at, h.from_state, h.to_state, h.trigger, h.actor
-		FROM order_history h JOIN orders o ON o.id = h.order_id WHERE o.event_id = $1 ORDER BY h.order_id, h.seq`, id)
-	if err != nil {
-		return nil, err
-	}
-	for rows.Next() {
-		var s ExportStep
-		var at int64
-		if err := rows.Scan(&s.OrderID, &s.Seq, &at, &s.From, &s.To, &s.Trigger, &s.Actor); err != nil {
-			rows.Close()
-			return nil, err
-		}
-		s.At = fromMS(at)
-		x.History = append(x.History, s)
-	}
-	rows.Close()
-
-	rows, err = q.QueryContext(ctx, `SELECT id, order_id, detail_type, payload, created_at FROM outbox WHERE event_id = $1 ORDER BY seq`, id)
-	if err != nil {
-		return nil, err
+		return err
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var e ExportEvent
-		var payload string
-		var created int64
-		if err := rows.Scan(&e.ID, &e.OrderID, &e.DetailType, &payload, &created); err != nil {
-			return nil, err
+		if err := row(rows); err != nil {
+			return err
 		}
-		e.Payload, e.CreatedAt = json.RawMessage(payload), fromMS(created)
-		x.Events = append(x.Events, e)
 	}
-	return x, rows.Err()
+	return rows.Err()
 }
 
 // scanAlso scans the order columns plus extra trailing columns.

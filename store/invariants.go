@@ -269,11 +269,7 @@ func invariantChecks() []invariantCheck {
 // both engines; it writes nothing, so it may run beside a live server.
 func (db *DB) CheckInvariants(ctx context.Context, now time.Time, grace time.Duration) (_ []Violation, err error) {
 	defer wrap(&err, "store.CheckInvariants")
-	opts := &sql.TxOptions{ReadOnly: true}
-	if db.engine.name == "postgres" {
-		opts.Isolation = sql.LevelRepeatableRead // one snapshot for every query
-	}
-	tx, err := db.read.BeginTx(ctx, opts)
+	tx, err := db.read.BeginTx(ctx, &sql.TxOptions{ReadOnly: true, Isolation: db.engine.snapshot})
 	if err != nil {
 		return nil, err
 	}

@@ -17,6 +17,8 @@ var postgresEngine = engine{
 	// Replicas relay side by side; one at a time keeps the outbox order.
 	relayLock:      true,
 	lockMigrations: `SELECT pg_advisory_xact_lock(727377)`,
+	// Read committed takes a new snapshot for each statement.
+	snapshot: sql.LevelRepeatableRead,
 }
 
 // openPostgres opens one pool for reads and writes; PostgreSQL handles

@@ -21,6 +21,8 @@ var sqliteEngine = engine{
 	// One process relays; holding the only writer while publishing would
 	// stall every other write.
 	relayLock: false,
+	// A read transaction in WAL mode already reads one snapshot.
+	snapshot: sql.LevelDefault,
 }
 
 // openSQLite opens the file with one writer connection and a read pool.

@@ -43,6 +43,9 @@ type engine struct {
 	relayLock bool
 	// lockMigrations serialises migrations between replicas starting at once.
 	lockMigrations string
+	// snapshot is the isolation under which a read-only transaction sees
+	// one snapshot for all its statements.
+	snapshot sql.IsolationLevel
 }
 
 // DB is a presso database. Reads go to a read pool; writes go through Tx.
