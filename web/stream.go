@@ -51,40 +51,26 @@ func (s *Server) myStream(w http.ResponseWriter, r *http.Request, who presso.Ide
 // Last-Event-ID gets what it missed from the stream; any other client gets
 // a snapshot first, whose id is where the live feed picks up.
 func (s *Server) stream(w http.ResponseWriter, r *http.Request, ch publisher.Channel, snapshot func(context.Context) (any, error)) error {
-	rc := http.NewResponseController(w)
 	sub, last := s.Publisher.Subscribe(ch)
 	defer s.Publisher.Unsubscribe(sub)
 
-	var backlog []publisher.Message
-	resumed := false
-	if v := r.Header.Get("Last-Event-ID"); v != "" {
-		if after, err := strconv.ParseUint(v, 10, 64); err == nil {
-			msgs, ok, err := s.Publisher.Replay(r.Context(), ch, after)
-			if err != nil {
-				return &presso.Error{Kind: presso.KindUnavailable, Code: presso.CodeBusUnavailable, Message: "cannot resume the stream now", Err: err}
-			}
-			if ok {
-				backlog, resumed = msgs, true
-				last = after
-			}
-		}
+	backlog, after, resumed, err := s.resume(r, ch)
+	if err != nil {
+		return err
 	}
 	var snap any
-	if !resumed {
-		var err error
-		if snap, err = snapshot(r.Context()); err != nil {
-			return err
-		}
+	if resumed {
+		last = after
+	} else if snap, err = snapshot(r.Context()); err != nil {
+		return err
 	}
 
+	rc := http.NewResponseController(w)
 	h := w.Header()
 	h.Set("Content-Type", "text/event-stream")
 	h.Set("Cache-Control", "no-store")
 	h.Set("X-Accel-Buffering", "no")
-	// Each write must finish within a while, so a client that stops
-	// reading cannot hold its handler (and a shutdown) forever.
-	alive := func() { rc.SetWriteDeadline(time.Now().Add(30 * time.Second)) }
-	alive()
+	writeDeadline(rc)
 	w.WriteHeader(http.StatusOK)
 	fmt.Fprint(w, "retry: 2000\n\n")
 	if !resumed {
@@ -101,7 +87,29 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request, ch publisher.Cha
 	if err := rc.Flush(); err != nil {
 		return nil
 	}
+	s.live(w, r, rc, sub, last)
+	return nil
+}
 
+// resume is what a client that sent Last-Event-ID missed, and the id it
+// sent. ok is false when there is nothing to resume from (no or a bad
+// header, or more than the stream can give): that client needs a snapshot.
+func (s *Server) resume(r *http.Request, ch publisher.Channel) (backlog []publisher.Message, after uint64, ok bool, err error) {
+	after, err = strconv.ParseUint(r.Header.Get("Last-Event-ID"), 10, 64)
+	if err != nil {
+		return nil, 0, false, nil
+	}
+	backlog, ok, err = s.Publisher.Replay(r.Context(), ch, after)
+	if err != nil {
+		return nil, 0, false, &presso.Error{Kind: presso.KindUnavailable, Code: presso.CodeBusUnavailable, Message: "cannot resume the stream now", Err: err}
+	}
+	return backlog, after, ok, nil
+}
+
+// live relays the subscription's messages after last, with a ping now and
+// then, until the client leaves, the server shuts down or the publisher
+// drops a subscriber that fell behind (its client resumes from its last id).
+func (s *Server) live(w http.ResponseWriter, r *http.Request, rc *http.ResponseController, sub *publisher.Subscription, last uint64) {
 	ping := time.NewTicker(20 * time.Second)
 	defer ping.Stop()
 	var done <-chan struct{}
@@ -111,32 +119,39 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request, ch publisher.Cha
 	for {
 		select {
 		case <-r.Context().Done():
-			return nil
+			return
 		case <-done:
-			return nil
+			return
 		case <-sub.Dropped():
-			return nil // the client reconnects and resumes from its last id
+			return
 		case <-ping.C:
-			alive()
+			writeDeadline(rc)
 			if _, err := fmt.Fprint(w, ": ping\n\n"); err != nil {
-				return nil
+				return
 			}
 		case m := <-sub.C:
 			if m.Seq <= last {
 				continue // already sent from the backlog
 			}
 			last = m.Seq
-			alive()
+			writeDeadline(rc)
 			if err := writeEvent(w, m.Seq, m.Type, m.Detail); err != nil {
-				return nil
+				return
 			}
 		}
 		if err := rc.Flush(); err != nil {
-			return nil
+			return
 		}
 	}
 }
 
+// writeDeadline gives the next write a while to finish, so a client that
+// stops reading cannot hold its handler (and a shutdown) forever.
+func writeDeadline(rc *http.ResponseController) {
+	rc.SetWriteDeadline(time.Now().Add(30 * time.Second))
+}
+
+// writeEvent writes one SSE message: its stream id and {type, detail}.
 func writeEvent(w http.ResponseWriter, id uint64, typ string, detail any) error {
 	data, err := json.Marshal(map[string]any{"type": typ, "detail": detail})
 	if err != nil {
