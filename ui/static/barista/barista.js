@@ -203,10 +203,10 @@ function card(o, same) {
   let actions = [];
   if (o.state === 'queued') actions = [icon('cancel', '✕', 'btn-danger-outline'), btn('make', 'btn-primary')];
   if (o.state === 'making') actions = [icon('cancel', '✕', 'btn-danger-outline'), icon('unmake', '↶', ''), btn('complete', 'btn-primary')];
-  if (o.state === 'completed') actions = [btn('collect', ''), missing.has('call') ? null : callButton(o)];
+  if (o.state === 'completed') actions = [icon('collect', '✓', 'btn-done'), missing.has('call') ? null : callButton(o)];
   const count = o.state === 'queued' ? same?.get(recipe(o)) || 0 : 0;
   const mods = modifiers(o);
-  const maker = o.state === 'making' || (o.state === 'completed' && o.baristaName)
+  const maker = o.state === 'making'
     ? h('span', { class: `maker${mine ? ' maker-mine' : ''}`, text: mine ? s.t('mine') : s.t('madeBy', { name: o.baristaName || '?' }) })
     : null;
   const titleId = `card-${o.id}`;
@@ -215,20 +215,22 @@ function card(o, same) {
     'aria-labelledby': titleId, 'aria-busy': busy ? 'true' : null,
     dataset: { since: o.state === 'completed' ? '' : (o.submittedAt || o.createdAt), done: o.finishedAt || '' },
   },
-  h('h3', { id: titleId, class: 'num', 'aria-label': s.t('cardLabel', { n: o.number, drink: o.drink?.name || '' }) }, `#${o.number}`),
-  h('div', { class: 'card-body' },
+  h('div', { class: 'card-side' },
+    h('h3', { id: titleId, class: 'num', 'aria-label': s.t('cardLabel', { n: o.number, drink: o.drink?.name || '' }) }, `#${o.number}`),
+    o.state === 'completed' ? null : ageBadge(o)),
+  h('div', { class: 'card-top' },
     h('p', { class: 'drink', 'aria-hidden': 'true', text: o.drink?.name || '' }),
-    h('p', { class: 'meta' },
-      ageBadge(o),
-      count > 1 ? h('span', { class: 'same' },
-        h('span', { 'aria-hidden': 'true', text: s.t('same', { n: count }) }),
-        h('span', { class: 'visually-hidden', text: s.t('sameLabel', { n: count }) })) : null,
-      mods.length ? h('span', { class: 'mods' }, mods.map((m) => h('span', {
-        class: `mod ${m.isDefault ? 'mod-default' : `mod-c${tagColour(m)}`}`, text: m.optionName,
-      }))) : null,
-      h('span', { class: 'who' },
-        h('span', { class: 'cust', text: o.userName ? s.t('forName', { name: o.userName }) : s.t('noName') }),
-        maker ? ' · ' : null, maker))),
+    count > 1 ? h('span', { class: 'same' },
+      h('span', { 'aria-hidden': 'true', text: s.t('same', { n: count }) }),
+      h('span', { class: 'visually-hidden', text: s.t('sameLabel', { n: count }) })) : null,
+    o.state === 'completed' ? ageBadge(o) : null),
+  h('p', { class: 'who' },
+    mods.length ? h('span', { class: 'mods' }, mods.map((m) => h('span', {
+      class: `mod ${m.isDefault ? 'mod-default' : `mod-c${tagColour(m)}`}`, text: m.optionName,
+    }))) : null,
+    mods.length ? ' ' : null,
+    h('span', { class: 'cust', text: o.userName ? s.t('forName', { name: o.userName }) : s.t('noName') }),
+    maker ? ' · ' : null, maker),
   actions.length ? h('div', { class: 'actions' }, actions) : null);
 }
 

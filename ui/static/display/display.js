@@ -78,8 +78,11 @@ async function main() {
     },
   });
   setInterval(tick, 1000);
-  // A TV's browser may change its viewport (rotation, zoom): refit.
-  addEventListener('resize', renderOrders);
+  // Refit whenever a column changes size: a TV's browser may change its
+  // viewport (rotation, zoom), and in portrait the code above the columns
+  // takes its height only once it has loaded.
+  const refit = new ResizeObserver(() => renderOrders());
+  for (const col of document.querySelectorAll('.col-orders')) refit.observe(col);
 }
 
 /**
