@@ -102,29 +102,13 @@ func (c *Tx) UpdateBar(ctx context.Context, b *presso.Bar, now time.Time) (err e
 func (c conn) GetBar(ctx context.Context, id string) (_ *presso.Bar, err error) {
 	defer wrap(&err, "store.GetBar")
 	b, err := scanBar(c.q.QueryRowContext(ctx, `SELECT `+barColumns+` FROM bars WHERE id = $1`, id))
-	if err != nil {
-		return nil, notFound(err, "bar")
-	}
-	return b, nil
+	return b, notFound(err, "bar")
 }
 
 // ListBars returns every bar, by id.
 func (c conn) ListBars(ctx context.Context) (_ []*presso.Bar, err error) {
 	defer wrap(&err, "store.ListBars")
-	rows, err := c.q.QueryContext(ctx, `SELECT `+barColumns+` FROM bars ORDER BY id`)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var bars []*presso.Bar
-	for rows.Next() {
-		b, err := scanBar(rows)
-		if err != nil {
-			return nil, err
-		}
-		bars = append(bars, b)
-	}
-	return bars, rows.Err()
+	return collect(ctx, c.q, nil, `SELECT `+barColumns+` FROM bars ORDER BY id`, scanBar)
 }
 
 // ReserveCapacity takes one place in the bar's queue if the bar is open and

@@ -111,27 +111,11 @@ func (db *DB) ExportBar(ctx context.Context, id string, now time.Time) (_ *BarEx
 		}},
 	}
 	for _, p := range parts {
-		if err := eachRow(ctx, db.read, p.query, id, p.row); err != nil {
+		if err := eachRow(ctx, db.read, p.query, p.row, id); err != nil {
 			return nil, err
 		}
 	}
 	return x, nil
-}
-
-// eachRow runs a query of one argument and calls row on each result row;
-// the first error stops it.
-func eachRow(ctx context.Context, q queryer, query string, arg any, row func(*sql.Rows) error) error {
-	rows, err := q.QueryContext(ctx, query, arg)
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		if err := row(rows); err != nil {
-			return err
-		}
-	}
-	return rows.Err()
 }
 
 // scanAlso scans the order columns plus extra trailing columns.

@@ -276,21 +276,12 @@ func (db *DB) CheckInvariants(ctx context.Context, now time.Time, grace time.Dur
 	defer tx.Rollback()
 	var out []Violation
 	for _, c := range invariantChecks() {
-		rows, err := tx.QueryContext(ctx, c.query, c.args(now, grace)...)
-		if err != nil {
-			return nil, fmt.Errorf("invariant %q: %w", c.name, err)
-		}
-		for rows.Next() {
+		err := eachRow(ctx, tx, c.query, func(rows *sql.Rows) error {
 			v, err := c.row(rows)
-			if err != nil {
-				rows.Close()
-				return nil, fmt.Errorf("invariant %q: %w", c.name, err)
-			}
 			v.Check = c.name
 			out = append(out, v)
-		}
-		err = rows.Err()
-		rows.Close()
+			return err
+		}, c.args(now, grace)...)
 		if err != nil {
 			return nil, fmt.Errorf("invariant %q: %w", c.name, err)
 		}
@@ -301,19 +292,16 @@ func (db *DB) CheckInvariants(ctx context.Context, now time.Time, grace time.Dur
 // OrderStates counts the database's orders by state.
 func (db *DB) OrderStates(ctx context.Context) (_ map[presso.State]int, err error) {
 	defer wrap(&err, "store.OrderStates")
-	rows, err := db.read.QueryContext(ctx, `SELECT state, COUNT(*) FROM orders GROUP BY state`)
+	out := map[presso.State]int{}
+	err = eachRow(ctx, db.read, `SELECT state, COUNT(*) FROM orders GROUP BY state`, func(rows *sql.Rows) error {
+		var s presso.State
+		var n int
+		err := rows.Scan(&s, &n)
+		out[s] = n
+		return err
+	})
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	out := map[presso.State]int{}
-	for rows.Next() {
-		var s presso.State
-		var n int
-		if err := rows.Scan(&s, &n); err != nil {
-			return nil, err
-		}
-		out[s] = n
-	}
-	return out, rows.Err()
+	return out, nil
 }

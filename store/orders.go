@@ -144,10 +144,7 @@ func (c *Tx) UpdateOrder(ctx context.Context, o *presso.Order, prev int64, numbe
 func (c conn) GetOrder(ctx context.Context, id string) (_ *presso.Order, err error) {
 	defer wrap(&err, "store.GetOrder")
 	o, err := scanOrder(c.q.QueryRowContext(ctx, `SELECT `+orderColumns+` FROM orders WHERE id = $1`, id))
-	if err != nil {
-		return nil, notFound(err, "order")
-	}
-	return o, nil
+	return o, notFound(err, "order")
 }
 
 // ListOrders returns a bar's orders in the given states. Active orders come
@@ -166,34 +163,17 @@ func (c conn) ListOrders(ctx context.Context, eventID string, states []presso.St
 		args = append(args, string(s))
 		ph = append(ph, fmt.Sprintf("$%d", len(args)))
 	}
-	rows, err := c.q.QueryContext(ctx, `SELECT `+orderColumns+` FROM orders
+	return collect(ctx, c.q, []*presso.Order{}, `SELECT `+orderColumns+` FROM orders
 		WHERE event_id = $1 AND state IN (`+strings.Join(ph, ", ")+`) AND (finished_at IS NULL OR finished_at >= $2)
 		ORDER BY CASE WHEN finished_at IS NULL THEN 0 ELSE 1 END, CASE WHEN finished_at IS NULL THEN submitted_at END,
-			CASE WHEN finished_at IS NULL THEN number END, finished_at DESC, created_at, id`, args...)
-	return collectOrders(rows, err)
+			CASE WHEN finished_at IS NULL THEN number END, finished_at DESC, created_at, id`, scanOrder, args...)
 }
 
 // UserOrders returns a user's orders across bars, newest first.
 func (c conn) UserOrders(ctx context.Context, userID string, limit int) (_ []*presso.Order, err error) {
 	defer wrap(&err, "store.UserOrders")
-	rows, err := c.q.QueryContext(ctx, `SELECT `+orderColumns+` FROM orders WHERE user_id = $1 ORDER BY created_at DESC, id LIMIT $2`, userID, limit)
-	return collectOrders(rows, err)
-}
-
-func collectOrders(rows *sql.Rows, err error) ([]*presso.Order, error) {
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	orders := []*presso.Order{}
-	for rows.Next() {
-		o, err := scanOrder(rows)
-		if err != nil {
-			return nil, err
-		}
-		orders = append(orders, o)
-	}
-	return orders, rows.Err()
+	return collect(ctx, c.q, []*presso.Order{}, `SELECT `+orderColumns+` FROM orders WHERE user_id = $1 ORDER BY created_at DESC, id LIMIT $2`,
+		scanOrder, userID, limit)
 }
 
 // QueuePosition is how many numbered, unfinished orders of o's bar were
@@ -215,20 +195,9 @@ func (c conn) QueuePosition(ctx context.Context, o *presso.Order) (_ int, err er
 // rows stay locked by this transaction, hidden from other sweepers.
 func (c *Tx) ClaimDue(ctx context.Context, now time.Time, limit int) (_ []string, err error) {
 	defer wrap(&err, "store.ClaimDue")
-	rows, err := c.q.QueryContext(ctx, c.e.claimDue, ms(now), limit)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var ids []string
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
-		}
-		ids = append(ids, id)
-	}
-	return ids, rows.Err()
+	return collect(ctx, c.q, nil, c.e.claimDue, func(row scanner) (id string, err error) {
+		return id, row.Scan(&id)
+	}, ms(now), limit)
 }
 
 // PostponeDeadline moves an order's pending deadline to at, so a timeout
@@ -288,20 +257,11 @@ func (c *Tx) AppendHistory(ctx context.Context, orderID string, seq int64, s Ste
 // History returns an order's transitions in order.
 func (c conn) History(ctx context.Context, orderID string) (_ []Step, err error) {
 	defer wrap(&err, "store.History")
-	rows, err := c.q.QueryContext(ctx, `SELECT at, from_state, to_state, trigger, actor FROM order_history WHERE order_id = $1 ORDER BY seq`, orderID)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	steps := []Step{}
-	for rows.Next() {
-		var s Step
-		var at int64
-		if err := rows.Scan(&at, &s.From, &s.To, &s.Trigger, &s.Actor); err != nil {
-			return nil, err
-		}
-		s.At = fromMS(at)
-		steps = append(steps, s)
-	}
-	return steps, rows.Err()
+	return collect(ctx, c.q, []Step{}, `SELECT at, from_state, to_state, trigger, actor FROM order_history WHERE order_id = $1 ORDER BY seq`,
+		func(row scanner) (s Step, err error) {
+			var at int64
+			err = row.Scan(&at, &s.From, &s.To, &s.Trigger, &s.Actor)
+			s.At = fromMS(at)
+			return s, err
+		}, orderID)
 }

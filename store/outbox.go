@@ -77,36 +77,23 @@ const outboxColumns = `seq, id, event_id, order_id, detail_type, payload, create
 // Unpublished returns up to limit events not yet relayed, oldest first.
 func (c conn) Unpublished(ctx context.Context, limit int) (_ []Outboxed, err error) {
 	defer wrap(&err, "store.Unpublished")
-	rows, err := c.q.QueryContext(ctx, `SELECT `+outboxColumns+` FROM outbox
-		WHERE published_at IS NULL ORDER BY seq LIMIT $1`, limit)
-	return collectOutbox(rows, err)
+	return collect(ctx, c.q, nil, `SELECT `+outboxColumns+` FROM outbox
+		WHERE published_at IS NULL ORDER BY seq LIMIT $1`, scanOutboxed, limit)
 }
 
 // OrderEvents returns the events an order emitted, in order.
 func (c conn) OrderEvents(ctx context.Context, orderID string) (_ []Outboxed, err error) {
 	defer wrap(&err, "store.OrderEvents")
-	rows, err := c.q.QueryContext(ctx, `SELECT `+outboxColumns+` FROM outbox
-		WHERE order_id = $1 ORDER BY seq`, orderID)
-	return collectOutbox(rows, err)
+	return collect(ctx, c.q, nil, `SELECT `+outboxColumns+` FROM outbox
+		WHERE order_id = $1 ORDER BY seq`, scanOutboxed, orderID)
 }
 
-func collectOutbox(rows *sql.Rows, err error) ([]Outboxed, error) {
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []Outboxed
-	for rows.Next() {
-		var o Outboxed
-		var payload string
-		var created int64
-		if err := rows.Scan(&o.Seq, &o.ID, &o.EventID, &o.OrderID, &o.DetailType, &payload, &created); err != nil {
-			return nil, err
-		}
-		o.Payload, o.CreatedAt = []byte(payload), fromMS(created)
-		out = append(out, o)
-	}
-	return out, rows.Err()
+func scanOutboxed(row scanner) (o Outboxed, err error) {
+	var payload string
+	var created int64
+	err = row.Scan(&o.Seq, &o.ID, &o.EventID, &o.OrderID, &o.DetailType, &payload, &created)
+	o.Payload, o.CreatedAt = []byte(payload), fromMS(created)
+	return o, err
 }
 
 // MarkPublished records that the bus acknowledged the events with seqs.

@@ -241,6 +241,36 @@ func (db *DB) migrate(ctx context.Context) error {
 	})
 }
 
+// eachRow runs query and calls row on each result row; the first error
+// stops it.
+func eachRow(ctx context.Context, q queryer, query string, row func(*sql.Rows) error, args ...any) error {
+	rows, err := q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		if err := row(rows); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+// collect appends the value scan makes of each row of query to list, and
+// returns it; list says what no rows gives (nil or an empty list).
+func collect[T any](ctx context.Context, q queryer, list []T, query string, scan func(scanner) (T, error), args ...any) ([]T, error) {
+	err := eachRow(ctx, q, query, func(rows *sql.Rows) error {
+		v, err := scan(rows)
+		list = append(list, v)
+		return err
+	}, args...)
+	if err != nil {
+		return nil, err
+	}
+	return list, nil
+}
+
 // scanner is a *sql.Row or *sql.Rows positioned on a row.
 type scanner interface{ Scan(dest ...any) error }
 
