@@ -251,7 +251,7 @@ func TestBrowserLayoutDisplay(t *testing.T) {
 	display.do("back to 1920x1080", chromedp.EmulateViewport(1920, 1080))
 	display.goTo("/display/demo")
 	b.wait(shows{display, "#ready", "Zoë"})
-	display.axe("display: busy board")
+	axeBoth(display, "display: busy board")
 	// Staff reveal the tools with the corner button; Escape hides them.
 	display.do("open the staff tools", chromedp.Click(chromedp.CSS("#staff-toggle")), chromedp.WaitVisible(chromedp.CSS("#signout")))
 	if got := eval[string](display, "toggle state", `document.getElementById('staff-toggle').getAttribute('aria-expanded')`); got != "true" {
@@ -295,6 +295,8 @@ func TestBrowserLayoutDisplay(t *testing.T) {
 	board.do("walk-up", chromedp.Click(chromedp.CSS("#walkup")), chromedp.WaitVisible(chromedp.CSS("#walkup-name")))
 	saveShot(board, "layout-barista-walkup")
 	axeBoth(board, "barista: walk-up form")
+
+	b.report("layout-display-axe.txt", "axe-core violations by impact", b.a11yTable())
 }
 
 // checkBarista checks the board at its viewport: the header with the

@@ -12,8 +12,8 @@
  */
 export const LANGUAGES = ['en', 'de', 'fr', 'es', 'ja'];
 
-/** base reduces a BCP 47 tag to its language: "de-AT" → "de". */
-const base = (tag) => String(tag || '').toLowerCase().split(/[-_]/)[0];
+/** base reduces a BCP 47 tag to its language: "de-AT" → "de" (and "de;q=0.9"). */
+const base = (tag) => String(tag || '').trim().toLowerCase().split(/[-_;]/)[0];
 
 /**
  * pickLanguage returns the first of wanted (BCP 47 tags, best first) that
