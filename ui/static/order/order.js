@@ -628,6 +628,8 @@ async function order(f, submit, err) {
 // ---- Status --------------------------------------------------------------
 
 const STEPS = ['queued', 'making', 'completed'];
+// Short words for the three steps, which share a phone's width.
+const STEP_KEYS = { queued: 'stepQueued', making: 'stepMaking', completed: 'stepCompleted' };
 const STATE_KEYS = {
   waiting: 'stateWaiting', queued: 'stateQueued', making: 'stateMaking',
   completed: 'stateCompleted', cancelled: 'stateCancelled', timed_out: 'stateTimedOut',
@@ -668,7 +670,7 @@ function showStatus(focus, nav) {
     heading(o.number ? s.t('orderNo', { n: o.number }) : title),
     o.number ? h('p', { class: 'status-big', text: title }) : null,
     step >= 0 ? h('ol', { class: 'steps', 'aria-hidden': 'true' },
-      STEPS.map((st, i) => h('li', { class: i < step ? 'done' : i === step ? 'now' : '', text: stateName(st) }))) : null,
+      STEPS.map((st, i) => h('li', { class: i < step ? 'done' : i === step ? 'now' : '', text: s.t(STEP_KEYS[st]) }))) : null,
     pos ? h('p', { class: 'position', text: pos }) : null,
     hint ? h('p', { text: hint }) : null,
     o.drink ? h('p', { class: 'receipt' }, h('strong', { text: o.drink.name }), mods ? ` · ${mods}` : '') : null,
