@@ -427,7 +427,12 @@ function loadFilter() {
 function renderFilter() {
   const names = (bar?.menu || []).filter((d) => filter.has(d.id)).map((d) => d.name);
   const btn = $('filter');
-  btn.textContent = s.t('filterButton', { list: filter.size ? s.list(names.length ? names : [...filter]) : s.t('filterAll') });
+  // Names while they are short enough for the header, else a count; the
+  // dialog lists them all.
+  let list = filter.size ? s.list(names.length ? names : [...filter]) : s.t('filterAll');
+  btn.title = list;
+  if (list.length > 32) list = s.t('filterCount', { n: filter.size, all: bar?.menu?.length || filter.size });
+  btn.textContent = s.t('filterButton', { list });
   btn.classList.toggle('is-filtered', filter.size > 0);
 }
 
