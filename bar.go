@@ -14,7 +14,34 @@ type Bar struct {
 	Menu       []MenuItem `json:"menu"`
 	Limits     Limits     `json:"limits"`
 	Timeouts   Timeouts   `json:"timeouts"`
-	CreatedAt  time.Time  `json:"-"`
+	// Ended is a bar whose event is over: scans are refused (410
+	// bar_ended), its history stays, and it leaves the public home page.
+	// An admin can reopen it.
+	Ended bool `json:"ended"`
+	// Language is the bar's language for its screens ("en", "de", "fr",
+	// "es", "ja"); phones use their own when AllowCustomerLanguage is set
+	// and presso has it.
+	Language              string `json:"language"`
+	AllowCustomerLanguage bool   `json:"allowCustomerLanguage"`
+	WelcomeText           string `json:"welcomeText"` // shown on the phone above the menu
+	PickupText            string `json:"pickupText"`  // shown on the phone when the drink is ready
+	// ReadySeconds is how long a ready order stays on the display and the
+	// board unless it is collected first.
+	ReadySeconds int       `json:"readySeconds"`
+	Speak        bool      `json:"speak"` // the display says "Order 12 for Ann is ready" aloud
+	CreatedAt    time.Time `json:"-"`
+}
+
+// Languages are the languages presso's screens speak.
+var Languages = []string{"en", "de", "fr", "es", "ja"}
+
+// ReadyFor is how long a ready order stays on the screens: ten minutes
+// for bars stored before the setting existed.
+func (b *Bar) ReadyFor() time.Duration {
+	if b.ReadySeconds <= 0 {
+		return 10 * time.Minute
+	}
+	return time.Duration(b.ReadySeconds) * time.Second
 }
 
 // Limits bound how fast a bar can be ordered from.

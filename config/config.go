@@ -6,7 +6,10 @@ package config
 
 import (
 	"regexp"
+	"slices"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"presso"
 	"presso/store"
@@ -57,6 +60,12 @@ func Defaults(b *presso.Bar) {
 	if b.Timeouts.BaristaSeconds == 0 {
 		b.Timeouts.BaristaSeconds = 900
 	}
+	if b.Language == "" {
+		b.Language = "en"
+	}
+	if b.ReadySeconds == 0 {
+		b.ReadySeconds = 600
+	}
 	fillMenuDefaults(b.Menu)
 }
 
@@ -97,7 +106,7 @@ func DefaultMenu() []presso.MenuItem {
 // DemoBar is the bar created on first start: open, name sign-in, the
 // default menu.
 func DemoBar() *presso.Bar {
-	b := &presso.Bar{ID: "demo", Name: "Demo bar", Open: true, SignInMode: "name"}
+	b := &presso.Bar{ID: "demo", Name: "Demo bar", Open: true, SignInMode: "name", AllowCustomerLanguage: true}
 	Defaults(b)
 	return b
 }
@@ -127,10 +136,19 @@ func Validate(b *presso.Bar) error {
 		{"limits.maxPerCustomer", b.Limits.MaxPerCustomer, 1, 1000},
 		{"timeouts.customerSeconds", b.Timeouts.CustomerSeconds, 1, 86400},
 		{"timeouts.baristaSeconds", b.Timeouts.BaristaSeconds, 1, 86400},
+		{"readySeconds", b.ReadySeconds, 10, 86400},
 	}
 	for _, c := range checks {
 		if c.v < c.min || c.v > c.max {
 			return presso.Invalid(c.field, "%s must be between %d and %d", c.field, c.min, c.max)
+		}
+	}
+	if !slices.Contains(presso.Languages, b.Language) {
+		return presso.Invalid("language", "language must be one of %s", strings.Join(presso.Languages, ", "))
+	}
+	for _, t := range []struct{ field, v string }{{"welcomeText", b.WelcomeText}, {"pickupText", b.PickupText}} {
+		if utf8.RuneCountInString(t.v) > 500 {
+			return presso.Invalid(t.field, "%s must be at most 500 characters", t.field)
 		}
 	}
 	return validateMenu(b.Menu)

@@ -11,12 +11,32 @@ import (
 
 // Get returns a bar.
 func (s *Service) Get(ctx context.Context, id string) (*presso.Bar, error) {
-	return s.db.GetBar(ctx, id)
+	b, err := s.db.GetBar(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	stored(b)
+	return b, nil
 }
 
 // List returns every bar.
 func (s *Service) List(ctx context.Context) ([]*presso.Bar, error) {
-	return s.db.ListBars(ctx)
+	bars, err := s.db.ListBars(ctx)
+	for _, b := range bars {
+		stored(b)
+	}
+	return bars, err
+}
+
+// stored gives a bar saved before a setting existed that setting's default,
+// so clients always see a whole bar.
+func stored(b *presso.Bar) {
+	if b.Language == "" {
+		b.Language = "en"
+	}
+	if b.ReadySeconds == 0 {
+		b.ReadySeconds = 600
+	}
 }
 
 // Create adds a bar. Only admins may.
@@ -64,6 +84,14 @@ type Patch struct {
 	Menu       *[]presso.MenuItem `json:"menu"`
 	Limits     *LimitsPatch       `json:"limits"`
 	Timeouts   *TimeoutsPatch     `json:"timeouts"`
+
+	Ended                 *bool   `json:"ended"`
+	Language              *string `json:"language"`
+	AllowCustomerLanguage *bool   `json:"allowCustomerLanguage"`
+	WelcomeText           *string `json:"welcomeText"`
+	PickupText            *string `json:"pickupText"`
+	ReadySeconds          *int    `json:"readySeconds"`
+	Speak                 *bool   `json:"speak"`
 }
 
 // LimitsPatch changes some of a bar's limits and keeps the others.
@@ -84,7 +112,9 @@ type TimeoutsPatch struct {
 // the one thing a barista may change.
 func (p Patch) onlyOpen() bool {
 	return p.Name == nil && p.SignInMode == nil && p.Timezone == nil && p.DailyReset == nil &&
-		p.Menu == nil && p.Limits == nil && p.Timeouts == nil
+		p.Menu == nil && p.Limits == nil && p.Timeouts == nil && p.Ended == nil && p.Language == nil &&
+		p.AllowCustomerLanguage == nil && p.WelcomeText == nil && p.PickupText == nil &&
+		p.ReadySeconds == nil && p.Speak == nil
 }
 
 // Update applies a patch: admins may change anything, a barista of the bar
@@ -134,6 +164,13 @@ func (p Patch) Apply(b *presso.Bar) error {
 	set(&b.Timezone, p.Timezone)
 	set(&b.DailyReset, p.DailyReset)
 	set(&b.Menu, p.Menu)
+	set(&b.Ended, p.Ended)
+	set(&b.Language, p.Language)
+	set(&b.AllowCustomerLanguage, p.AllowCustomerLanguage)
+	set(&b.WelcomeText, p.WelcomeText)
+	set(&b.PickupText, p.PickupText)
+	set(&b.ReadySeconds, p.ReadySeconds)
+	set(&b.Speak, p.Speak)
 	if l := p.Limits; l != nil {
 		set(&b.Limits.DrinksPerCode, l.DrinksPerCode)
 		set(&b.Limits.WindowSeconds, l.WindowSeconds)

@@ -17,11 +17,22 @@ type barConfig struct {
 	Menu       []presso.MenuItem `json:"menu"`
 	Limits     presso.Limits     `json:"limits"`
 	Timeouts   presso.Timeouts   `json:"timeouts"`
+	Ended      bool              `json:"ended,omitempty"`
+	Language   string            `json:"language,omitempty"`
+	// FixedLanguage is AllowCustomerLanguage negated, so that bars stored
+	// before the setting existed read as allowing the phone's language.
+	FixedLanguage bool   `json:"fixedLanguage,omitempty"`
+	WelcomeText   string `json:"welcomeText,omitempty"`
+	PickupText    string `json:"pickupText,omitempty"`
+	ReadySeconds  int    `json:"readySeconds,omitempty"`
+	Speak         bool   `json:"speak,omitempty"`
 }
 
 func encodeBarConfig(b *presso.Bar) (string, error) {
 	c, err := json.Marshal(barConfig{SignInMode: b.SignInMode, Timezone: b.Timezone, DailyReset: b.DailyReset,
-		Menu: b.Menu, Limits: b.Limits, Timeouts: b.Timeouts})
+		Menu: b.Menu, Limits: b.Limits, Timeouts: b.Timeouts, Ended: b.Ended, Language: b.Language,
+		FixedLanguage: !b.AllowCustomerLanguage, WelcomeText: b.WelcomeText, PickupText: b.PickupText,
+		ReadySeconds: b.ReadySeconds, Speak: b.Speak})
 	return string(c), err
 }
 
@@ -40,6 +51,8 @@ func scanBar(row scanner) (*presso.Bar, error) {
 	}
 	b.SignInMode, b.Timezone, b.DailyReset = c.SignInMode, c.Timezone, c.DailyReset
 	b.Menu, b.Limits, b.Timeouts = c.Menu, c.Limits, c.Timeouts
+	b.Ended, b.Language, b.AllowCustomerLanguage = c.Ended, c.Language, !c.FixedLanguage
+	b.WelcomeText, b.PickupText, b.ReadySeconds, b.Speak = c.WelcomeText, c.PickupText, c.ReadySeconds, c.Speak
 	b.CreatedAt = fromMS(created)
 	return &b, nil
 }
