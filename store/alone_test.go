@@ -3,68 +3,109 @@ package store_test
 import (
 	"bufio"
 	"bytes"
+	"maps"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
-
-	"presso/store/storetest"
 )
 
-// TestSubtestsAlone runs every leaf subtest of the conformance suite on its
-// own, in a process of its own, and checks it gets the verdict it gets in
-// the whole suite: a leaf that leans on state an earlier one left behind
-// fails alone, or passes only alone.
-func TestSubtestsAlone(t *testing.T) {
-	if testing.Short() {
-		t.Skip("runs the conformance suite once more, and then each of its leaves alone")
-	}
-	for _, top := range []string{"TestSQLite", "TestPostgres"} {
-		t.Run(top, func(t *testing.T) {
-			if top == "TestPostgres" {
-				storetest.PostgresServer(t) // skips, or fails, as TestPostgres does
-			}
-			start := time.Now()
-			whole, out := runTests(t, "^"+top+"$")
-			leaves := leavesOf(whole)
-			if len(leaves) == 0 {
-				t.Fatalf("the whole %s reported no subtests:\n%s", top, out)
-			}
-			alone := make([]string, len(leaves))
-			outs := make([][]byte, len(leaves))
-			var wg sync.WaitGroup
-			slots := make(chan struct{}, 2) // the CI machine has 2 cores
-			for i, leaf := range leaves {
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					slots <- struct{}{}
-					defer func() { <-slots }()
-					var got map[string]string
-					got, outs[i] = runTests(t, runPattern(leaf))
-					alone[i] = got[leaf]
-				}()
-			}
-			wg.Wait()
-			for i, leaf := range leaves {
-				if alone[i] != whole[leaf] {
-					t.Errorf("%s alone = %q, in the whole suite %q; its output alone:\n%s", leaf, alone[i], whole[leaf], outs[i])
-				}
-			}
-			t.Logf("%d leaves of %s each alone: same verdicts, %v", len(leaves), top, time.Since(start).Round(time.Millisecond))
-		})
-	}
+// aloneEnv marks the runs checkAlone starts, so they do not start more.
+const aloneEnv = "PRESSO_STORETEST_ALONE"
+
+// verdicts records the verdict of every leaf subtest of the conformance
+// suite. It finds them through open: storetest calls it once (ExportImport
+// twice) in each leaf, and in nothing else.
+type verdicts struct {
+	mu sync.Mutex
+	m  map[string]string
 }
 
-// runTests runs this test binary again on the tests pattern selects and
+// record notes t's verdict (PASS, FAIL or SKIP) when it ends. Called
+// first thing in open, its cleanup runs last, after the database's.
+func (v *verdicts) record(t *testing.T) {
+	t.Cleanup(func() {
+		got := "PASS"
+		switch {
+		case t.Skipped():
+			got = "SKIP"
+		case t.Failed():
+			got = "FAIL"
+		}
+		v.mu.Lock()
+		defer v.mu.Unlock()
+		if v.m == nil {
+			v.m = map[string]string{}
+		}
+		v.m[t.Name()] = got
+	})
+}
+
+// checkAlone runs every leaf the suite just ran on its own, in a process
+// of its own, and fails t unless each gets the verdict it got in the
+// suite: a leaf that leans on state an earlier one left behind fails
+// alone, or passes only alone.
+func checkAlone(t *testing.T, suite *verdicts) {
+	if testing.Short() || os.Getenv(aloneEnv) != "" {
+		return
+	}
+	start := time.Now()
+	leaves := slices.Sorted(maps.Keys(suite.m))
+	if len(leaves) == 0 {
+		t.Fatalf("the conformance suite ran no subtests")
+	}
+	bin := aloneBinary(t)
+	alone := make([]string, len(leaves))
+	outs := make([][]byte, len(leaves))
+	var wg sync.WaitGroup
+	slots := make(chan struct{}, 2) // CI has 2 cores
+	for i, leaf := range leaves {
+		wg.Go(func() {
+			slots <- struct{}{}
+			defer func() { <-slots }()
+			var got map[string]string
+			got, outs[i] = runTests(t, bin, runPattern(leaf))
+			alone[i] = got[leaf]
+		})
+	}
+	wg.Wait()
+	for i, leaf := range leaves {
+		if alone[i] != suite.m[leaf] {
+			t.Errorf("%s alone = %q, in the suite %q; its output alone:\n%s", leaf, alone[i], suite.m[leaf], outs[i])
+		}
+	}
+	t.Logf("ran %d subtests alone, each in a process of its own, in %v", len(leaves), time.Since(start).Round(time.Millisecond))
+}
+
+// aloneBinary returns the test binary for checkAlone's runs: this one,
+// unless it was built with -race. The check is about state, not races, and
+// a race build here starts about a second slower and runs SQLite many
+// times slower, which over 130 runs is more than building once without.
+func aloneBinary(t *testing.T) string {
+	info, ok := debug.ReadBuildInfo()
+	if !ok || !slices.Contains(info.Settings, debug.BuildSetting{Key: "-race", Value: "true"}) {
+		return os.Args[0]
+	}
+	bin := filepath.Join(t.TempDir(), "store.test")
+	if out, err := exec.CommandContext(t.Context(), "go", "test", "-c", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Logf("go test -c without -race = %v, so the runs alone use the race build:\n%s", err, out)
+		return os.Args[0]
+	}
+	return bin
+}
+
+// runTests runs the test binary bin on the tests pattern selects and
 // returns each reported test's verdict (PASS, FAIL or SKIP) by full name,
 // with the output. A failing test is a verdict, not an error here.
-func runTests(t *testing.T, pattern string) (map[string]string, []byte) {
-	cmd := exec.CommandContext(t.Context(), os.Args[0], "-test.run="+pattern, "-test.v", "-test.count=1", "-test.timeout=5m")
+func runTests(t *testing.T, bin, pattern string) (map[string]string, []byte) {
+	cmd := exec.CommandContext(t.Context(), bin, "-test.run="+pattern, "-test.v", "-test.count=1", "-test.timeout=5m")
+	cmd.Env = append(os.Environ(), aloneEnv+"=1")
 	out, err := cmd.CombinedOutput()
 	// The line -test.v ends each test and subtest with.
 	verdict := regexp.MustCompile(`^\s*--- (PASS|FAIL|SKIP): (\S+) \(`)
@@ -76,30 +117,9 @@ func runTests(t *testing.T, pattern string) (map[string]string, []byte) {
 		}
 	}
 	if err != nil && !bytes.Contains(out, []byte("--- FAIL")) {
-		t.Errorf("%s -test.run=%s = %v, want it to run:\n%s", os.Args[0], pattern, err, out)
+		t.Errorf("%s -test.run=%s = %v, want it to run:\n%s", bin, pattern, err, out)
 	}
 	return got, out
-}
-
-// leavesOf lists, in order, the tests that have no subtests.
-func leavesOf(verdicts map[string]string) []string {
-	var leaves []string
-	for name := range verdicts {
-		if strings.Contains(name, "/") && !hasSubtests(verdicts, name) {
-			leaves = append(leaves, name)
-		}
-	}
-	slices.Sort(leaves)
-	return leaves
-}
-
-func hasSubtests(verdicts map[string]string, name string) bool {
-	for other := range verdicts {
-		if strings.HasPrefix(other, name+"/") {
-			return true
-		}
-	}
-	return false
 }
 
 // runPattern is the -test.run pattern that selects exactly the test named,

@@ -7,9 +7,13 @@ import (
 	"presso/store/storetest"
 )
 
+// TestPostgres runs the conformance suite, then each of its subtests alone
+// (see checkAlone).
 func TestPostgres(t *testing.T) {
 	server := storetest.PostgresServer(t)
+	var suite verdicts
 	storetest.Run(t, func(t *testing.T) *store.DB {
+		suite.record(t)
 		dsn := storetest.FreshPostgres(t, server)
 		db, err := store.Open(t.Context(), dsn)
 		if err != nil {
@@ -21,6 +25,7 @@ func TestPostgres(t *testing.T) {
 		}
 		return db
 	})
+	checkAlone(t, &suite)
 }
 
 // TestPostgresConcurrentOpen starts replicas on one new database at once:

@@ -9,8 +9,12 @@ import (
 	"presso/store/storetest"
 )
 
+// TestSQLite runs the conformance suite, then each of its subtests alone
+// (see checkAlone).
 func TestSQLite(t *testing.T) {
+	var suite verdicts
 	storetest.Run(t, func(t *testing.T) *store.DB {
+		suite.record(t)
 		db, err := store.Open(t.Context(), filepath.Join(t.TempDir(), "presso.db"))
 		if err != nil {
 			t.Fatalf("Open() = %v", err)
@@ -21,6 +25,7 @@ func TestSQLite(t *testing.T) {
 		}
 		return db
 	})
+	checkAlone(t, &suite)
 }
 
 // TestSQLiteConcurrentOpen starts several processes' worth of Open on one
