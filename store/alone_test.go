@@ -20,8 +20,9 @@ import (
 const aloneEnv = "PRESSO_STORETEST_ALONE"
 
 // verdicts records the verdict of every leaf subtest of the conformance
-// suite. It finds them through open: storetest calls it once (ExportImport
-// twice) in each leaf, and in nothing else.
+// suite. It finds them through open, which storetest calls once
+// (ExportImport twice) in each leaf and in nothing else; checkAlone fails
+// a test that opens a database and then runs subtests on it.
 type verdicts struct {
 	mu sync.Mutex
 	m  map[string]string
@@ -62,6 +63,7 @@ func checkAlone(t *testing.T, suite *verdicts) {
 	}
 	bin := aloneBinary(t)
 	alone := make([]string, len(leaves))
+	below := make([][]string, len(leaves))
 	outs := make([][]byte, len(leaves))
 	var wg sync.WaitGroup
 	slots := make(chan struct{}, 2) // CI has 2 cores
@@ -72,12 +74,22 @@ func checkAlone(t *testing.T, suite *verdicts) {
 			var got map[string]string
 			got, outs[i] = runTests(t, bin, runPattern(leaf))
 			alone[i] = got[leaf]
+			for name := range got {
+				if strings.HasPrefix(name, leaf+"/") {
+					below[i] = append(below[i], name)
+				}
+			}
 		})
 	}
 	wg.Wait()
 	for i, leaf := range leaves {
 		if alone[i] != suite.m[leaf] {
 			t.Errorf("%s alone = %q, in the suite %q; its output alone:\n%s", leaf, alone[i], suite.m[leaf], outs[i])
+		}
+		// Subtests sharing one database could lean on each other unseen.
+		if len(below[i]) > 0 {
+			slices.Sort(below[i])
+			t.Errorf("%s runs subtests on the one database it opens: %s; each must open its own", leaf, strings.Join(below[i], ", "))
 		}
 	}
 	t.Logf("ran %d subtests alone, each in a process of its own, in %v", len(leaves), time.Since(start).Round(time.Millisecond))
