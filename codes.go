@@ -28,4 +28,11 @@ const (
 	CodeFeedUnavailable = "feed_unavailable" // /readyz: the real-time feed is not running
 	CodeInternal        = "internal"         // a bug; the message is not shown
 	CodeSchemaTooNew    = "schema_too_new"   // start-up: the database is newer than the binary
+
+	// The admin console (issue 9).
+	CodeLastAdmin       = "last_admin"       // the change would leave no enabled admin
+	CodeAccountDisabled = "account_disabled" // a disabled staff account
+	CodeBarEnded        = "bar_ended"        // the bar's event is over: no scans, no codes
+	CodePairingExpired  = "pairing_expired"  // a screen pairing code or link past its minutes
+	CodePairingUsed     = "pairing_used"     // a screen pairing code or link used already
 )
