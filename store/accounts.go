@@ -9,69 +9,6 @@ import (
 	"presso"
 )
 
-// Staff is a staff account as stored.
-type Staff struct {
-	ID, Username, PasswordHash, Role, EventID string
-}
-
-// CreateStaff inserts a staff account; a taken username is a conflict.
-func (c *Tx) CreateStaff(ctx context.Context, s Staff, now time.Time) (err error) {
-	defer wrap(&err, "store.CreateStaff")
-	_, err = c.q.ExecContext(ctx, `
-		INSERT INTO staff (
-			id,
-			username,
-			password_hash,
-			role,
-			event_id,
-			created_at
-		) VALUES (
-			$1,
-			$2,
-			$3,
-			$4,
-			$5,
-			$6
-		)`,
-		s.ID, s.Username, s.PasswordHash, s.Role, s.EventID, ms(now))
-	if isUniqueViolation(err) {
-		return presso.E(presso.KindConflict, presso.CodeExists, "username %q is taken", s.Username)
-	}
-	return err
-}
-
-// SetStaffPassword replaces a staff account's password hash.
-func (c *Tx) SetStaffPassword(ctx context.Context, username, hash string) (err error) {
-	defer wrap(&err, "store.SetStaffPassword")
-	res, err := c.q.ExecContext(ctx, `UPDATE staff SET password_hash = $2 WHERE username = $1`, username, hash)
-	if err != nil {
-		return err
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return presso.NotFound("staff account")
-	}
-	return nil
-}
-
-const staffColumns = `id, username, password_hash, role, event_id`
-
-// StaffByUsername finds a staff account for sign-in.
-func (c conn) StaffByUsername(ctx context.Context, username string) (_ Staff, err error) {
-	defer wrap(&err, "store.StaffByUsername")
-	var s Staff
-	err = c.q.QueryRowContext(ctx, `SELECT `+staffColumns+` FROM staff WHERE username = $1`, username).
-		Scan(&s.ID, &s.Username, &s.PasswordHash, &s.Role, &s.EventID)
-	return s, notFound(err, "staff account")
-}
-
-// CountStaff counts staff accounts, to know whether this is a first start.
-func (c conn) CountStaff(ctx context.Context) (_ int, err error) {
-	defer wrap(&err, "store.CountStaff")
-	var n int
-	err = c.q.QueryRowContext(ctx, `SELECT COUNT(*) FROM staff`).Scan(&n)
-	return n, err
-}
-
 // Customer is a customer as stored.
 type Customer struct {
 	ID, Email, Name string
