@@ -56,6 +56,7 @@ func Run(t *testing.T, open func(t *testing.T) *store.DB) {
 		{name: "Sessions", fn: testSessions},
 		{name: "SigninCodes", group: signinCodeTests()},
 		{name: "Migrations", group: migrationTests()},
+		{name: "Settings", group: settingTests()},
 		{name: "ExportImport", fn: func(t *testing.T, from *store.DB) { testExportImport(t, from, open(t)) }},
 	})
 }
