@@ -55,6 +55,9 @@ type DB struct {
 	write  *sql.DB
 	read   *sql.DB
 	engine engine
+	// observeTx, if set, hears how long each Tx took and how often it was
+	// run again (see ObserveTx).
+	observeTx func(took time.Duration, retries int)
 }
 
 // Tx is one write transaction. Every order transition runs in exactly one.
@@ -127,14 +130,21 @@ func (db *DB) Ping(ctx context.Context) (err error) {
 // run again, up to three times, so fn must not act outside the transaction
 // before it returns.
 func (db *DB) Tx(ctx context.Context, fn func(*Tx) error) error {
-	var err error
-	for attempt := 0; attempt < 3; attempt++ {
-		if err = db.tx(ctx, fn); !retryable(err) {
+	start := time.Now()
+	for attempt := 0; ; attempt++ {
+		if err := db.tx(ctx, fn); !retryable(err) || attempt == 2 {
+			if db.observeTx != nil {
+				db.observeTx(time.Since(start), attempt)
+			}
 			return err
 		}
 	}
-	return err
 }
+
+// ObserveTx makes observe hear of every Tx once it is done: how long it
+// took, retries included, and how many times it was run again. Set it
+// before the database is used.
+func (db *DB) ObserveTx(observe func(took time.Duration, retries int)) { db.observeTx = observe }
 
 // tx returns fn's error as it is: the store methods fn called have named
 // and classified their own.
