@@ -166,6 +166,11 @@ type Order struct {
 	Day         string     `json:"-"` // the bar-local day it counts against the customer's limit
 	Exempt      bool       `json:"-"` // placed by staff: not counted against a limit
 	Version     int64      `json:"-"` // optimistic concurrency for transitions
+
+	// EstimatedReadyAt is when a queued or making order should be ready,
+	// from the bar's recent pace (orders.Estimate); absent when there is
+	// too little recent data to say. It is worked out, never stored.
+	EstimatedReadyAt *time.Time `json:"estimatedReadyAt,omitempty"`
 }
 
 // Drink is the chosen drink with its resolved modifiers.
