@@ -222,6 +222,7 @@ const (
 	OrderManagerOrderCancelled      = "OrderManager.OrderCancelled"
 	OrderManagerOrderCollected      = "OrderManager.OrderCollected" // new: a ready order was picked up
 	ConfigServiceConfigChanged      = "ConfigService.ConfigChanged"
+	AuthServiceSessionsEnded        = "AuthService.SessionsEnded" // new: sessions signed out; the publisher ends their streams and shows it to no one
 )
 
 // NewEnvelope builds an event with a fresh id. Source is the part of the

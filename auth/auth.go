@@ -24,13 +24,31 @@ import (
 	"presso/store"
 )
 
-// SessionTTL is how long a session lasts.
-const SessionTTL = 7 * 24 * time.Hour
+// Session lifetimes. A customer's session lasts SessionTTL. A staff
+// session, which can see customers' names and work the orders, ends after
+// StaffSessionIdle without use; each use moves that on (written at most
+// once per staffSlide), and no staff session lasts longer than SessionTTL.
+const (
+	SessionTTL       = 7 * 24 * time.Hour
+	StaffSessionIdle = 12 * time.Hour
+	staffSlide       = StaffSessionIdle / 4
+)
 
+// E-mail codes: a code lives codeTTL and takes codeMaxAttempts guesses;
+// one address is mailed at most mailsPerHour codes an hour and
+// mailsPerDay a day (counted in the database, so every replica shares
+// the count).
 const (
 	codeTTL         = 10 * time.Minute
 	codeMaxAttempts = 5
+	mailsPerHour    = 3
+	mailsPerDay     = 10
 )
+
+// SessionsEnded is the detail type of the event a sign-out writes: the
+// publisher ends the streams of the sessions it names and never shows it
+// to a client.
+const SessionsEnded = presso.AuthServiceSessionsEnded
 
 // Mailer sends a sign-in code. Nil means "no mail server": the code is
 // logged for the operator instead.
@@ -46,6 +64,7 @@ type Service struct {
 	limits  *Limiter
 	perAddr int           // sign-ins per client address per minute
 	hashing chan struct{} // bounds concurrent password checks: each takes 19 MiB
+	wake    func()        // tells the relay an event is waiting; nil to let it poll
 }
 
 // DefaultAddressLimit is how many sign-ins one client address may make a
@@ -61,6 +80,19 @@ func New(db *store.DB, now func() time.Time, dev bool, mail Mailer, log *slog.Lo
 	}
 	return &Service{db: db, now: now, dev: dev, mail: mail, log: log, limits: NewLimiter(now), perAddr: perAddress,
 		hashing: make(chan struct{}, 2*runtime.GOMAXPROCS(0))}
+}
+
+// SetRelay makes the service wake the relay (bus.Relay.Notify) when it has
+// written an event, so a sign-out ends its streams at once rather than at
+// the relay's next poll.
+func (s *Service) SetRelay(notify func()) { s.wake = notify }
+
+// Wake tells the relay an event is waiting, after a transaction that
+// called EndSessions has committed.
+func (s *Service) Wake() {
+	if s.wake != nil {
+		s.wake()
+	}
 }
 
 // RunCleanup deletes expired sessions, sign-in codes and unreachable
@@ -83,6 +115,8 @@ func (s *Service) RunCleanup(ctx context.Context, interval time.Duration) {
 }
 
 // Session is a signed-in session: the cookie token and who it is.
+// Expires is the latest it can last, for the cookie: a staff session
+// unused for StaffSessionIdle ends before it.
 type Session struct {
 	Token    string
 	Identity presso.Identity
@@ -96,37 +130,103 @@ func HashToken(token string) string {
 	return hex.EncodeToString(h[:])
 }
 
-func (s *Service) newSession(ctx context.Context, id presso.Identity) (Session, error) {
+// newSession starts a session for id; eventID binds a name sign-in to its
+// bar. It runs in tx when one is given, else in a transaction of its own.
+func (s *Service) newSession(ctx context.Context, tx *store.Tx, id presso.Identity, eventID string) (Session, error) {
 	var b [32]byte
 	rand.Read(b[:])
 	token := base64.RawURLEncoding.EncodeToString(b[:])
 	now := s.now()
 	sess := Session{Token: token, Identity: id, Expires: now.Add(SessionTTL)}
-	err := s.db.Tx(ctx, func(tx *store.Tx) error {
-		return tx.CreateSession(ctx, HashToken(token), id.ID, id.Kind, now, sess.Expires)
-	})
-	return sess, err
+	stored := store.Session{TokenHash: HashToken(token), UserID: id.ID, Kind: id.Kind, EventID: eventID, CreatedAt: now, ExpiresAt: sess.Expires}
+	if id.Staff() {
+		stored.ExpiresAt = now.Add(StaffSessionIdle)
+	}
+	if tx != nil {
+		return sess, tx.PutSession(ctx, stored)
+	}
+	return sess, s.db.Tx(ctx, func(tx *store.Tx) error { return tx.PutSession(ctx, stored) })
 }
 
-// Identify resolves a session token.
+// Identify resolves a session token. A staff session in use is moved on
+// to StaffSessionIdle from now, at most once per staffSlide.
 func (s *Service) Identify(ctx context.Context, token string) (presso.Identity, error) {
 	if token == "" {
 		return presso.Identity{}, presso.E(presso.KindUnauthenticated, presso.CodeUnauthenticated, "sign in first")
 	}
-	return s.db.SessionIdentity(ctx, HashToken(token), s.now())
+	now := s.now()
+	id, sess, err := s.db.SessionByToken(ctx, HashToken(token), now)
+	if err != nil || !id.Staff() || sess.ExpiresAt.Sub(now) > StaffSessionIdle-staffSlide {
+		return id, err
+	}
+	until := now.Add(StaffSessionIdle)
+	if end := sess.CreatedAt.Add(SessionTTL); end.Before(until) {
+		until = end
+	}
+	if until.After(sess.ExpiresAt) {
+		if err := s.db.Tx(ctx, func(tx *store.Tx) error { return tx.ExtendSession(ctx, sess.TokenHash, until) }); err != nil {
+			s.log.Warn("extend a staff session", "err", err) // it still holds until its old expiry
+		}
+	}
+	return id, nil
 }
 
-// SignOut ends a session.
+// SignOut ends a session and, in the same transaction, writes the event
+// that ends the streams it opened.
 func (s *Service) SignOut(ctx context.Context, token string) error {
-	return s.db.Tx(ctx, func(tx *store.Tx) error { return tx.DeleteSession(ctx, HashToken(token)) })
+	hash := HashToken(token)
+	ended := false
+	err := s.db.Tx(ctx, func(tx *store.Tx) error {
+		found, err := tx.DeleteSession(ctx, hash)
+		if err != nil || !found {
+			return err
+		}
+		ended = true
+		return s.sessionsEnded(ctx, tx, hash, "")
+	})
+	if err == nil && ended {
+		s.Wake()
+	}
+	return err
 }
 
-// StaffSignIn checks a username and password.
+// EndSessions ends every session of a user in the caller's transaction
+// (an admin disabling an account or setting its password, a staff member
+// signing out everywhere) and writes the event that ends their streams.
+// Call Wake once tx has committed.
+func (s *Service) EndSessions(ctx context.Context, tx *store.Tx, userID string) error {
+	if userID == "" {
+		return presso.Invalid("userId", "no user to sign out")
+	}
+	if _, err := tx.DeleteUserSessions(ctx, userID); err != nil {
+		return err
+	}
+	return s.sessionsEnded(ctx, tx, "", userID)
+}
+
+// sessionsEnded writes the AuthService.SessionsEnded event for one session
+// (by its token hash) or every session of a user. It belongs to no bar:
+// its subject is presso._.AuthService.SessionsEnded.
+func (s *Service) sessionsEnded(ctx context.Context, tx *store.Tx, sessionHash, userID string) error {
+	env := presso.NewEnvelope(SessionsEnded, "_", s.now(), map[string]any{"sessionHash": sessionHash, "userId": userID})
+	return tx.AppendOutbox(ctx, env, "")
+}
+
+// StaffSignIn checks a username and password. Failures are counted per
+// account in the database, whatever address they come from (see
+// staffWait): after a few, each attempt waits for the one before, so
+// guessing is slow everywhere and the real owner, with the right password,
+// gets in once the wait is over.
 func (s *Service) StaffSignIn(ctx context.Context, ip, username, password string) (Session, error) {
-	// The per-name limit is per address too, so guessing at "admin" from
-	// one place cannot lock the real admin out from another.
-	if !s.limits.Allow("staff-ip:"+ip, s.perAddr/5, time.Minute) || !s.limits.Allow("staff-user:"+username+"@"+ip, 10, time.Minute) {
+	if !s.limits.Allow("staff-ip:"+ip, s.perAddr/5, time.Minute) {
 		return Session{}, presso.E(presso.KindLimited, presso.CodeRateLimited, "too many sign-in attempts: wait a minute")
+	}
+	if !validUsername(username) {
+		return Session{}, badCredentials() // no such account can exist: nothing to count or keep
+	}
+	key := "staff:" + username
+	if err := s.takeTurn(ctx, key, staffWait, "too many failed sign-ins for this account"); err != nil {
+		return Session{}, err
 	}
 	select {
 	case s.hashing <- struct{}{}:
@@ -147,15 +247,61 @@ func (s *Service) StaffSignIn(ctx context.Context, ip, username, password string
 	if !CheckPassword(password, st.PasswordHash) {
 		return Session{}, badCredentials()
 	}
-	return s.newSession(ctx, presso.Identity{ID: st.ID, Kind: "staff", Name: st.Username, Role: st.Role, EventID: st.EventID})
+	if err := s.db.Tx(ctx, func(tx *store.Tx) error { return tx.ClearBackoff(ctx, key) }); err != nil {
+		return Session{}, err
+	}
+	if st.Disabled {
+		return Session{}, disabled()
+	}
+	return s.staffSession(ctx, st)
 }
 
 func badCredentials() error {
 	return presso.E(presso.KindUnauthenticated, presso.CodeBadCredentials, "wrong username or password")
 }
 
+// Back-off policies: the wait the n-th failure in a row imposes on the
+// next attempt. Five attempts are judged at once; then the wait doubles
+// from 1 s (staff) or 30 s (an e-mail's codes) up to a cap, never a lock.
+func staffWait(n int) time.Duration { return backoff(n, 5, time.Second, 15*time.Minute) }
+func emailWait(n int) time.Duration { return backoff(n, 5, 30*time.Second, time.Hour) }
+
+func backoff(n, free int, base, limit time.Duration) time.Duration {
+	if n < free {
+		return 0
+	}
+	if n-free >= 30 {
+		return limit
+	}
+	return min(base<<(n-free), limit)
+}
+
+// takeTurn counts an attempt for key before it is judged, or refuses it
+// with when to try again while key must wait.
+func (s *Service) takeTurn(ctx context.Context, key string, wait func(int) time.Duration, why string) error {
+	var retry time.Time
+	err := s.db.Tx(ctx, func(tx *store.Tx) error {
+		var err error
+		retry, err = tx.TakeSigninTurn(ctx, key, s.now(), wait)
+		return err
+	})
+	if err != nil || retry.IsZero() {
+		return err
+	}
+	return turnRefused(s.now(), retry, why)
+}
+
+func turnRefused(now, retry time.Time, why string) error {
+	secs := int(retry.Sub(now).Seconds() + 0.999)
+	return &presso.Error{Kind: presso.KindLimited, Code: presso.CodeRateLimited, RetryAt: retry,
+		Message: fmt.Sprintf("%s: try again in %d s", why, secs)}
+}
+
 // NormalizeEmail checks and canonicalises an email address.
 func NormalizeEmail(email string) (string, error) {
+	if len(email) > 320 {
+		return "", presso.Invalid("email", "that is not an email address")
+	}
 	email = strings.ToLower(strings.TrimSpace(email))
 	a, err := mail.ParseAddress(email)
 	if err != nil || a.Address != email || len(email) > 254 {
@@ -164,19 +310,37 @@ func NormalizeEmail(email string) (string, error) {
 	return email, nil
 }
 
-// RequestCode creates a sign-in code for an email and sends it. Under dev
-// the code is returned too.
+// RequestCode creates a sign-in code for an email and sends it. Codes
+// mailed before stay valid, so whoever asks for one cannot void someone
+// else's; an address is mailed at most mailsPerHour codes an hour and
+// mailsPerDay a day. Under dev the code is returned too.
 func (s *Service) RequestCode(ctx context.Context, ip, email string) (string, error) {
 	email, err := NormalizeEmail(email)
 	if err != nil {
 		return "", err
 	}
-	if !s.limits.Allow("code-ip:"+ip, s.perAddr/2, time.Minute) || !s.limits.Allow("code-email:"+email, 3, time.Minute) {
+	if !s.limits.Allow("code-ip:"+ip, s.perAddr/2, time.Minute) {
 		return "", presso.E(presso.KindLimited, presso.CodeRateLimited, "too many codes asked for: wait a minute")
 	}
 	code := presso.RandomString(6, "0123456789")
+	now := s.now()
 	err = s.db.Tx(ctx, func(tx *store.Tx) error {
-		return tx.PutSigninCode(ctx, email, HashToken(email+":"+code), s.now().Add(codeTTL))
+		for _, w := range []struct {
+			key   string
+			every time.Duration
+			max   int
+		}{{"mail-h:" + email, time.Hour, mailsPerHour}, {"mail-d:" + email, 24 * time.Hour, mailsPerDay}} {
+			start := now.Truncate(w.every)
+			ok, err := tx.CountRate(ctx, w.key, start, start.Add(w.every), w.max)
+			if err != nil {
+				return err
+			}
+			if !ok {
+				return &presso.Error{Kind: presso.KindLimited, Code: presso.CodeRateLimited, RetryAt: start.Add(w.every),
+					Message: fmt.Sprintf("this address was sent %d codes in the last %s already: use one of them, or wait", w.max, every(w.every))}
+			}
+		}
+		return tx.AddSigninCode(ctx, email, HashToken(email+":"+code), now, now.Add(codeTTL))
 	})
 	if err != nil {
 		return "", err
@@ -195,8 +359,17 @@ func (s *Service) RequestCode(ctx context.Context, ip, email string) (string, er
 	return "", nil
 }
 
+func every(d time.Duration) string {
+	if d == time.Hour {
+		return "hour"
+	}
+	return "day"
+}
+
 // CustomerSignIn checks an emailed code and signs the customer in,
-// creating the customer on first sign-in.
+// creating the customer on first sign-in. A guess is judged against every
+// live code of the address; guesses are counted per address across codes,
+// with a back-off (emailWait), in the database.
 func (s *Service) CustomerSignIn(ctx context.Context, ip, email, code string) (Session, error) {
 	email, err := NormalizeEmail(email)
 	if err != nil {
@@ -205,54 +378,125 @@ func (s *Service) CustomerSignIn(ctx context.Context, ip, email, code string) (S
 	if !s.limits.Allow("verify-ip:"+ip, s.perAddr, time.Minute) {
 		return Session{}, presso.E(presso.KindLimited, presso.CodeRateLimited, "too many attempts: wait a minute")
 	}
-	var cu store.Customer
+	key := "email:" + email
+	want := []byte(HashToken(email + ":" + strings.TrimSpace(code)))
+	var sess Session
 	err = s.db.Tx(ctx, func(tx *store.Tx) error {
-		cu = store.Customer{} // the transaction may run again
-		hash, err := tx.TakeSigninAttempt(ctx, email, s.now(), codeMaxAttempts)
+		sess = Session{} // the transaction may run again
+		now := s.now()
+		// No live code: nothing to judge, so nothing is counted.
+		if n, err := tx.LiveSigninCodes(ctx, email, now, codeMaxAttempts); err != nil || n == 0 {
+			if err != nil {
+				return err
+			}
+			return presso.E(presso.KindInvalid, presso.CodeInvalidCode, "no valid sign-in code for this email: ask for a new one")
+		}
+		retry, err := tx.TakeSigninTurn(ctx, key, now, emailWait)
 		if err != nil {
 			return err
 		}
-		if subtle.ConstantTimeCompare([]byte(hash), []byte(HashToken(email+":"+strings.TrimSpace(code)))) != 1 {
+		if !retry.IsZero() {
+			return turnRefused(now, retry, "too many wrong codes for this address")
+		}
+		hashes, err := tx.TakeSigninAttempt(ctx, email, now, codeMaxAttempts)
+		if err != nil {
+			return err
+		}
+		match := 0
+		for _, h := range hashes {
+			match |= subtle.ConstantTimeCompare([]byte(h), want)
+		}
+		if match != 1 {
 			return nil // the attempt must stay counted, so commit and fail below
 		}
 		if err := tx.DeleteSigninCode(ctx, email); err != nil {
 			return err
 		}
-		cu, err = tx.CustomerByEmail(ctx, email)
+		if err := tx.ClearBackoff(ctx, key); err != nil {
+			return err
+		}
+		cu, err := tx.CustomerByEmail(ctx, email)
 		if presso.IsKind(err, presso.KindNotFound) {
 			name, _, _ := strings.Cut(email, "@")
 			cu = store.Customer{ID: presso.NewID("cus"), Email: email, Name: name}
-			err = tx.CreateCustomer(ctx, cu, s.now())
+			err = tx.CreateCustomer(ctx, cu, now)
 		}
+		if err != nil {
+			return err
+		}
+		sess, err = s.newSession(ctx, tx, presso.Identity{ID: cu.ID, Kind: "customer", Name: cu.Name, Role: presso.RoleCustomer}, "")
 		return err
 	})
 	if err != nil {
 		return Session{}, err
 	}
-	if cu.ID == "" {
+	if sess.Token == "" {
 		return Session{}, presso.Invalid("code", "that code is not right: check it, or ask for a new one")
 	}
-	return s.newSession(ctx, presso.Identity{ID: cu.ID, Kind: "customer", Name: cu.Name, Role: presso.RoleCustomer})
+	return sess, nil
 }
 
 // NameSignIn signs a customer in by name alone, for bars in name mode. Each
-// sign-in is a new customer: a name proves nothing.
+// sign-in is a new customer (a name proves nothing), and its session is
+// bound to the bar: it cannot order anywhere else.
 func (s *Service) NameSignIn(ctx context.Context, ip string, bar *presso.Bar, name string) (Session, error) {
 	if bar.SignInMode != "name" {
 		return Session{}, presso.Invalid("name", "%s signs customers in by email code", bar.Name)
 	}
-	name = strings.TrimSpace(name)
-	if name == "" || len([]rune(name)) > 40 {
-		return Session{}, presso.Invalid("name", "a name of 1-40 characters is needed")
+	name, err := presso.CleanName("name", name)
+	if err != nil {
+		return Session{}, err
 	}
 	if !s.limits.Allow("name-ip:"+ip, s.perAddr, time.Minute) {
 		return Session{}, presso.E(presso.KindLimited, presso.CodeRateLimited, "too many sign-ins: wait a minute")
 	}
 	cu := store.Customer{ID: presso.NewID("cus"), Name: name}
-	if err := s.db.Tx(ctx, func(tx *store.Tx) error { return tx.CreateCustomer(ctx, cu, s.now()) }); err != nil {
-		return Session{}, err
+	var sess Session
+	err = s.db.Tx(ctx, func(tx *store.Tx) error {
+		if err := tx.CreateCustomer(ctx, cu, s.now()); err != nil {
+			return err
+		}
+		var err error
+		sess, err = s.newSession(ctx, tx, presso.Identity{ID: cu.ID, Kind: "customer", Name: cu.Name, Role: presso.RoleCustomer, EventID: bar.ID}, bar.ID)
+		return err
+	})
+	return sess, err
+}
+
+// OrderStartTurn counts, at a bar in name mode, one order start from the
+// client address ip with code against limit per code: fresh name sign-ins
+// cost nothing, so without it one photographed QR code lets one machine
+// take every use of a window. The count is in the database (replicas share
+// it); release gives it back when the start fails. Other bars, and limit
+// below 1, count nothing.
+func (s *Service) OrderStartTurn(ctx context.Context, ip string, bar *presso.Bar, code string, limit int) (release func(), err error) {
+	if bar.SignInMode != "name" || limit < 1 {
+		return func() {}, nil
 	}
-	return s.newSession(ctx, presso.Identity{ID: cu.ID, Kind: "customer", Name: cu.Name, Role: presso.RoleCustomer})
+	key := "order-ip:" + bar.ID + ":" + HashToken(code)[:16] + ":" + ip
+	window := time.Duration(max(bar.Limits.WindowSeconds, 60)) * time.Second
+	var ok bool
+	err = s.db.Tx(ctx, func(tx *store.Tx) error {
+		var err error
+		ok, err = tx.CountRate(ctx, key, time.UnixMilli(0), s.now().Add(2*window), limit)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, presso.E(presso.KindLimited, presso.CodeRateLimited,
+			"%d orders from this network with this code already: the next code is on the display soon", limit)
+	}
+	return func() {
+		// Its own context: the request's may be over, and the count must
+		// still be given back.
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := s.db.Tx(ctx, func(tx *store.Tx) error { return tx.UncountRate(ctx, key, time.UnixMilli(0)) }); err != nil {
+			s.log.Warn("give back an order start", "err", err)
+		}
+	}, nil
 }
 
 // CreateStaff adds a staff account. Only admins may; baristas and displays
@@ -264,8 +508,10 @@ func (s *Service) CreateStaff(ctx context.Context, who presso.Identity, username
 	if !validUsername(username) {
 		return presso.Identity{}, presso.Invalid("username", "a username is 1-32 letters, digits, '.', '-' or '_'")
 	}
-	if len(password) < 8 && !s.dev {
-		return presso.Identity{}, presso.Invalid("password", "a password needs at least 8 characters")
+	if !s.dev { // the demo accounts' passwords are their names
+		if err := CheckNewPassword(username, password, "password"); err != nil {
+			return presso.Identity{}, err
+		}
 	}
 	switch role {
 	case presso.RoleAdmin:
@@ -281,8 +527,13 @@ func (s *Service) CreateStaff(ctx context.Context, who presso.Identity, username
 		return presso.Identity{}, presso.Invalid("role", "role must be admin, barista or display")
 	}
 	id := presso.Identity{ID: presso.NewID("stf"), Kind: "staff", Name: username, Role: role, EventID: eventID}
+	hash := HashPassword(password)
 	err := s.db.Tx(ctx, func(tx *store.Tx) error {
-		return tx.CreateStaff(ctx, store.Staff{ID: id.ID, Username: username, PasswordHash: HashPassword(password), Role: role, EventID: eventID}, s.now())
+		now := s.now()
+		if err := tx.CreateStaff(ctx, store.Staff{ID: id.ID, Username: username, PasswordHash: hash, Role: role, EventID: eventID}, now); err != nil {
+			return err
+		}
+		return tx.AppendAudit(ctx, store.Audit(who, now, "staff.create", eventID, username, nil, map[string]any{"role": role, "eventId": eventID}))
 	})
 	return id, err
 }

@@ -1,6 +1,8 @@
 package storetest
 
 import (
+	"fmt"
+	"sort"
 	"testing"
 	"time"
 
@@ -135,18 +137,29 @@ func testSessions(t *testing.T, db *store.DB) {
 	_, err = identity(t, db, "nope", t0)
 	wantKind(t, "SessionIdentity(nope)", err, presso.KindUnauthenticated)
 
-	tx(t, db, func(tx *store.Tx) error { return tx.DeleteSession(ctx, "tok-admin") })
+	deleted := map[string]bool{}
+	tx(t, db, func(tx *store.Tx) error {
+		for _, tok := range []string{"tok-admin", "nope"} {
+			var err error
+			if deleted[tok], err = tx.DeleteSession(ctx, tok); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if !deleted["tok-admin"] || deleted["nope"] {
+		t.Fatalf("DeleteSession() found %v, want tok-admin only", deleted)
+	}
 	_, err = identity(t, db, "tok-admin", t0)
 	wantKind(t, "SessionIdentity() after DeleteSession", err, presso.KindUnauthenticated)
-	tx(t, db, func(tx *store.Tx) error { return tx.DeleteSession(ctx, "nope") }) // not an error
 
 	// DeleteExpiredSessions removes what expired (and expired sign-in
 	// codes); a removed session is gone even at an earlier time.
 	tx(t, db, func(tx *store.Tx) error {
-		if err := tx.PutSigninCode(ctx, "old@example.com", "h-old", at(time.Minute)); err != nil {
+		if err := tx.AddSigninCode(ctx, "old@example.com", "h-old", t0, at(time.Minute)); err != nil {
 			return err
 		}
-		if err := tx.PutSigninCode(ctx, "new@example.com", "h-new", at(time.Hour)); err != nil {
+		if err := tx.AddSigninCode(ctx, "new@example.com", "h-new", t0, at(time.Hour)); err != nil {
 			return err
 		}
 		return tx.DeleteExpiredSessions(ctx, at(time.Minute))
@@ -161,38 +174,114 @@ func testSessions(t *testing.T, db *store.DB) {
 		return err
 	})
 	wantKind(t, "TakeSigninAttempt() of a swept code", err, presso.KindInvalid)
-	var hash string
-	tx(t, db, func(tx *store.Tx) error {
-		var err error
-		hash, err = tx.TakeSigninAttempt(ctx, "new@example.com", t0, 5)
-		return err
-	})
-	if hash != "h-new" {
-		t.Fatalf("TakeSigninAttempt() of a live code after the sweep = %q, want h-new", hash)
+	if got, err := takeAttempt(t, db, "new@example.com", t0, 5); err != nil || fmt.Sprint(got) != "[h-new]" {
+		t.Fatalf("TakeSigninAttempt() of a live code after the sweep = %q, %v; want [h-new]", got, err)
 	}
 }
 
-func takeAttempt(t *testing.T, db *store.DB, email string, now time.Time, max int) (string, error) {
-	t.Helper()
-	var hash string
-	err := db.Tx(t.Context(), func(tx *store.Tx) error {
+// testSessionBar: a session stored with a bar (a name sign-in) gives an
+// identity with that bar as its EventID, and SessionByToken returns the
+// session as stored.
+func testSessionBar(t *testing.T, db *store.DB) {
+	ctx := t.Context()
+	want := store.Session{TokenHash: "tok-sam", UserID: "cu-sam", Kind: "customer", EventID: "e1", CreatedAt: t0, ExpiresAt: at(time.Hour)}
+	tx(t, db, func(tx *store.Tx) error {
+		if err := tx.CreateCustomer(ctx, store.Customer{ID: "cu-sam", Name: "Sam"}, t0); err != nil {
+			return err
+		}
+		return tx.PutSession(ctx, want)
+	})
+	id, got, err := db.SessionByToken(ctx, "tok-sam", at(time.Minute))
+	wantID := presso.Identity{ID: "cu-sam", Kind: "customer", Name: "Sam", Role: presso.RoleCustomer, EventID: "e1"}
+	if err != nil || id != wantID || got != want {
+		t.Fatalf("SessionByToken() = %+v, %+v, %v; want %+v, %+v", id, got, err, wantID, want)
+	}
+}
+
+// testSessionExtend: ExtendSession moves the expiry later, never earlier.
+func testSessionExtend(t *testing.T, db *store.DB) {
+	ctx := t.Context()
+	tx(t, db, func(tx *store.Tx) error {
+		if err := tx.CreateStaff(ctx, store.Staff{ID: "st-b", Username: "bob", PasswordHash: "h", Role: presso.RoleBarista, EventID: "e1"}, t0); err != nil {
+			return err
+		}
+		return tx.CreateSession(ctx, "tok-bob", "st-b", "staff", t0, at(time.Hour))
+	})
+	for _, c := range []struct {
+		to, want time.Duration
+	}{{2 * time.Hour, 2 * time.Hour}, {90 * time.Minute, 2 * time.Hour}, {3 * time.Hour, 3 * time.Hour}} {
+		tx(t, db, func(tx *store.Tx) error { return tx.ExtendSession(ctx, "tok-bob", at(c.to)) })
+		if _, s, err := db.SessionByToken(ctx, "tok-bob", t0); err != nil || !s.ExpiresAt.Equal(at(c.want)) {
+			t.Fatalf("expiry after ExtendSession(+%v) = %v, %v; want %v", c.to, s.ExpiresAt, err, at(c.want))
+		}
+	}
+	_, err := identity(t, db, "tok-bob", at(3*time.Hour))
+	wantKind(t, "SessionIdentity() at the extended expiry", err, presso.KindUnauthenticated)
+}
+
+// testSessionsOfUser: DeleteUserSessions ends every session of one user
+// and no other.
+func testSessionsOfUser(t *testing.T, db *store.DB) {
+	ctx := t.Context()
+	tx(t, db, func(tx *store.Tx) error {
+		for _, s := range []store.Staff{
+			{ID: "st-b", Username: "bob", PasswordHash: "h", Role: presso.RoleBarista, EventID: "e1"},
+			{ID: "st-c", Username: "cy", PasswordHash: "h", Role: presso.RoleBarista, EventID: "e1"},
+		} {
+			if err := tx.CreateStaff(ctx, s, t0); err != nil {
+				return err
+			}
+		}
+		for _, s := range [][2]string{{"tok-b1", "st-b"}, {"tok-b2", "st-b"}, {"tok-b3", "st-b"}, {"tok-c1", "st-c"}} {
+			if err := tx.CreateSession(ctx, s[0], s[1], "staff", t0, at(time.Hour)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	var n, none int64
+	tx(t, db, func(tx *store.Tx) error {
 		var err error
-		hash, err = tx.TakeSigninAttempt(t.Context(), email, now, max)
+		if n, err = tx.DeleteUserSessions(ctx, "st-b"); err != nil {
+			return err
+		}
+		none, err = tx.DeleteUserSessions(ctx, "st-nobody")
 		return err
 	})
-	return hash, err
+	if n != 3 || none != 0 {
+		t.Fatalf("DeleteUserSessions() = %d and %d for nobody, want 3 and 0", n, none)
+	}
+	for _, tok := range []string{"tok-b1", "tok-b2", "tok-b3"} {
+		_, err := identity(t, db, tok, t0)
+		wantKind(t, "SessionIdentity("+tok+") after DeleteUserSessions", err, presso.KindUnauthenticated)
+	}
+	if id, err := identity(t, db, "tok-c1", t0); err != nil || id.ID != "st-c" {
+		t.Fatalf("another user's session after DeleteUserSessions = %+v, %v; want st-c", id, err)
+	}
+}
+
+func takeAttempt(t *testing.T, db *store.DB, email string, now time.Time, max int) ([]string, error) {
+	t.Helper()
+	var hashes []string
+	err := db.Tx(t.Context(), func(tx *store.Tx) error {
+		var err error
+		hashes, err = tx.TakeSigninAttempt(t.Context(), email, now, max)
+		return err
+	})
+	return hashes, err
 }
 
 const signinEmail = "ada@example.com"
 
-func putSigninCode(t *testing.T, db *store.DB, hash string, expires time.Time) {
+func addSigninCode(t *testing.T, db *store.DB, hash string, now, expires time.Time) {
 	t.Helper()
-	tx(t, db, func(tx *store.Tx) error { return tx.PutSigninCode(t.Context(), signinEmail, hash, expires) })
+	tx(t, db, func(tx *store.Tx) error { return tx.AddSigninCode(t.Context(), signinEmail, hash, now, expires) })
 }
 
 func signinCodeTests() []test {
 	return []test{
 		{name: "Attempts", fn: testSigninCodeAttempts},
+		{name: "Several", fn: testSigninCodeSeveral},
 		{name: "Concurrent", fn: testSigninCodeConcurrent},
 		{name: "Delete", fn: testSigninCodeDelete},
 	}
@@ -203,33 +292,58 @@ func testSigninCodeAttempts(t *testing.T, db *store.DB) {
 	_, err := takeAttempt(t, db, email, t0, 3)
 	wantKind(t, "TakeSigninAttempt() with no code", err, presso.KindInvalid)
 
-	putSigninCode(t, db, "h1", at(10*time.Minute))
+	addSigninCode(t, db, "h1", t0, at(10*time.Minute))
 	for i := range 3 {
-		if got, err := takeAttempt(t, db, email, t0, 3); err != nil || got != "h1" {
-			t.Fatalf("TakeSigninAttempt() #%d = %q, %v; want h1, nil", i+1, got, err)
+		if got, err := takeAttempt(t, db, email, t0, 3); err != nil || fmt.Sprint(got) != "[h1]" {
+			t.Fatalf("TakeSigninAttempt() #%d = %q, %v; want [h1], nil", i+1, got, err)
 		}
 	}
 	_, err = takeAttempt(t, db, email, t0, 3)
 	wantKind(t, "TakeSigninAttempt() after max attempts", err, presso.KindInvalid)
-
-	// A new code replaces the old one and resets the attempts.
-	putSigninCode(t, db, "h2", at(10*time.Minute))
-	if got, err := takeAttempt(t, db, email, t0, 3); err != nil || got != "h2" {
-		t.Fatalf("TakeSigninAttempt() after a new code = %q, %v; want h2, nil", got, err)
+	if n, err := db.LiveSigninCodes(t.Context(), email, t0, 3); err != nil || n != 0 {
+		t.Fatalf("LiveSigninCodes() after max attempts = %d, %v; want 0", n, err)
 	}
-	if got, err := takeAttempt(t, db, email, at(10*time.Minute-time.Millisecond), 3); err != nil || got != "h2" {
-		t.Fatalf("TakeSigninAttempt() 1 ms before expiry = %q, %v; want h2, nil", got, err)
+
+	// A new code has attempts of its own.
+	addSigninCode(t, db, "h2", t0, at(10*time.Minute))
+	if got, err := takeAttempt(t, db, email, t0, 3); err != nil || fmt.Sprint(got) != "[h2]" {
+		t.Fatalf("TakeSigninAttempt() after a new code = %q, %v; want [h2], nil", got, err)
+	}
+	if got, err := takeAttempt(t, db, email, at(10*time.Minute-time.Millisecond), 3); err != nil || fmt.Sprint(got) != "[h2]" {
+		t.Fatalf("TakeSigninAttempt() 1 ms before expiry = %q, %v; want [h2], nil", got, err)
 	}
 	_, err = takeAttempt(t, db, email, at(10*time.Minute), 3)
 	wantKind(t, "TakeSigninAttempt() at expiry", err, presso.KindInvalid)
 }
 
+// testSigninCodeSeveral: a second code leaves the first one live; each
+// guess counts against both.
+func testSigninCodeSeveral(t *testing.T, db *store.DB) {
+	addSigninCode(t, db, "h-a", t0, at(10*time.Minute))
+	addSigninCode(t, db, "h-b", at(time.Minute), at(11*time.Minute))
+	if n, err := db.LiveSigninCodes(t.Context(), signinEmail, at(time.Minute), 3); err != nil || n != 2 {
+		t.Fatalf("LiveSigninCodes() = %d, %v; want 2", n, err)
+	}
+	got, err := takeAttempt(t, db, signinEmail, at(time.Minute), 3)
+	sort.Strings(got)
+	if err != nil || fmt.Sprint(got) != "[h-a h-b]" {
+		t.Fatalf("TakeSigninAttempt() with two codes = %q, %v; want [h-a h-b]", got, err)
+	}
+	// The first expires first.
+	if got, err := takeAttempt(t, db, signinEmail, at(10*time.Minute), 3); err != nil || fmt.Sprint(got) != "[h-b]" {
+		t.Fatalf("TakeSigninAttempt() after the first expired = %q, %v; want [h-b]", got, err)
+	}
+	if n, err := db.LiveSigninCodes(t.Context(), signinEmail, at(10*time.Minute), 2); err != nil || n != 0 {
+		t.Fatalf("LiveSigninCodes(max 2) after two attempts = %d, %v; want 0", n, err)
+	}
+}
+
 func testSigninCodeConcurrent(t *testing.T, db *store.DB) {
 	ctx := t.Context()
-	putSigninCode(t, db, "h3", at(10*time.Minute))
+	addSigninCode(t, db, "h3", t0, at(10*time.Minute))
 	const n, max = 12, 3
 	errs := make([]error, n)
-	hashes := make([]string, n)
+	hashes := make([][]string, n)
 	concurrently(n, func(i int) {
 		errs[i] = db.Tx(ctx, func(tx *store.Tx) error {
 			var err error
@@ -240,10 +354,10 @@ func testSigninCodeConcurrent(t *testing.T, db *store.DB) {
 	okN := 0
 	for i := range n {
 		switch {
-		case errs[i] == nil && hashes[i] == "h3":
+		case errs[i] == nil && fmt.Sprint(hashes[i]) == "[h3]":
 			okN++
 		case presso.KindOf(errs[i]) != presso.KindInvalid:
-			t.Fatalf("TakeSigninAttempt() #%d = %q, %v; want h3 or an invalid-code error", i, hashes[i], errs[i])
+			t.Fatalf("TakeSigninAttempt() #%d = %q, %v; want [h3] or an invalid-code error", i, hashes[i], errs[i])
 		}
 	}
 	if okN != max {
@@ -252,9 +366,10 @@ func testSigninCodeConcurrent(t *testing.T, db *store.DB) {
 }
 
 func testSigninCodeDelete(t *testing.T, db *store.DB) {
-	putSigninCode(t, db, "h4", at(10*time.Minute))
-	if got, err := takeAttempt(t, db, signinEmail, t0, 3); err != nil || got != "h4" {
-		t.Fatalf("TakeSigninAttempt() before DeleteSigninCode = %q, %v; want h4, nil", got, err)
+	addSigninCode(t, db, "h4", t0, at(10*time.Minute))
+	addSigninCode(t, db, "h5", t0, at(10*time.Minute))
+	if got, err := takeAttempt(t, db, signinEmail, t0, 3); err != nil || len(got) != 2 {
+		t.Fatalf("TakeSigninAttempt() before DeleteSigninCode = %q, %v; want two hashes", got, err)
 	}
 	tx(t, db, func(tx *store.Tx) error { return tx.DeleteSigninCode(t.Context(), signinEmail) })
 	_, err := takeAttempt(t, db, signinEmail, t0, 3)

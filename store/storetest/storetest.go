@@ -55,6 +55,16 @@ func Run(t *testing.T, open func(t *testing.T) *store.DB) {
 		{name: "Customers", fn: testCustomers},
 		{name: "Sessions", fn: testSessions},
 		{name: "SigninCodes", group: signinCodeTests()},
+		// Security (issue 8).
+		{name: "SessionBar", fn: testSessionBar},
+		{name: "SessionExtend", fn: testSessionExtend},
+		{name: "SessionsOfUser", fn: testSessionsOfUser},
+		{name: "Limits", group: limitTests()},
+		// The admin console (issue 9).
+		{name: "StaffAccounts", group: staffTests()},
+		{name: "Audit", group: auditTests()},
+		{name: "Pairings", group: pairingTests()},
+		{name: "QRControl", group: qrControlTests()},
 		{name: "Migrations", group: migrationTests()},
 		{name: "Settings", group: settingTests()},
 		{name: "ExportImport", fn: func(t *testing.T, from *store.DB) { testExportImport(t, from, open(t)) }},
