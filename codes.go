@@ -35,4 +35,7 @@ const (
 	CodeBarEnded        = "bar_ended"        // the bar's event is over: no scans, no codes
 	CodePairingExpired  = "pairing_expired"  // a screen pairing code or link past its minutes
 	CodePairingUsed     = "pairing_used"     // a screen pairing code or link used already
+
+	// Screens for a rush (issue 11).
+	CodeCalledRecently = "called_recently" // "Call again" within a minute of the last call; RetryAt is when it may be called again
 )

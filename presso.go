@@ -161,6 +161,8 @@ type Order struct {
 	MadeAt      *time.Time `json:"madeAt"`
 	FinishedAt  *time.Time `json:"finishedAt"`
 	CollectedAt *time.Time `json:"collectedAt"` // a completed order was picked up
+	CalledAt    *time.Time `json:"calledAt"`    // a barista last called its customer to pick it up
+	Walkup      bool       `json:"walkup"`      // taken at the bar for someone without a phone
 	Deadline    *time.Time `json:"deadline"`
 	Position    int        `json:"position,omitempty"`
 	Day         string     `json:"-"` // the bar-local day it counts against the customer's limit
@@ -221,6 +223,7 @@ const (
 	OrderManagerOrderCompleted      = "OrderManager.OrderCompleted"
 	OrderManagerOrderCancelled      = "OrderManager.OrderCancelled"
 	OrderManagerOrderCollected      = "OrderManager.OrderCollected" // new: a ready order was picked up
+	OrderManagerOrderCalled         = "OrderManager.OrderCalled"    // new: a barista called the customer of a ready order again
 	ConfigServiceConfigChanged      = "ConfigService.ConfigChanged"
 	AuthServiceSessionsEnded        = "AuthService.SessionsEnded" // new: sessions signed out; the publisher ends their streams and shows it to no one
 )

@@ -34,6 +34,7 @@ var catalogue = []struct {
 	{presso.OrderManagerOrderCompleted, "orders (manager)", "The order is ready for pickup."},
 	{presso.OrderManagerOrderCancelled, "orders (manager)", "The order was cancelled by its customer or a barista (`order.cause` says which)."},
 	{presso.OrderManagerOrderCollected, "orders (manager)", "New in presso: a barista marked a ready order as picked up, and the display takes it off its Ready list."},
+	{presso.OrderManagerOrderCalled, "orders (manager)", "New in presso: a barista pressed \"Call again\" on a ready order (at most once a minute; `order.calledAt` is when). The customer's phone rings and the display highlights the order."},
 	{presso.OrderProcessorOrderTimeOut, "orders (processor, fired by the sweeper)", "A wait ran out: `cause` is `customer` (no drink chosen) or `barista` (not completed)."},
 	{presso.OrderProcessorOrderFinished, "orders (processor)", "The workflow ended after completion or cancellation (not after a timeout, as in the original)."},
 }
@@ -49,7 +50,7 @@ func TestEventCatalogue(t *testing.T) {
 func eventCatalogue(t *testing.T, eng engine) {
 	e := newEnv(t, eng, func(b *presso.Bar) { b.Limits.MaxPerCustomer = 10 })
 	o := e.submit(customer(1), e.start(customer(1)).ID)
-	for _, tr := range []orders.Trigger{orders.TriggerMake, orders.TriggerComplete, orders.TriggerCollect} {
+	for _, tr := range []orders.Trigger{orders.TriggerMake, orders.TriggerComplete, orders.TriggerCall, orders.TriggerCollect} {
 		if _, err := e.p.Fire(e.ctx, barista, o.ID, tr, orders.SubmitInput{}); err != nil {
 			t.Fatal(err)
 		}

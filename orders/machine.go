@@ -26,6 +26,8 @@ const (
 	TriggerCancel   Trigger = "cancel"
 	TriggerTimeout  Trigger = "timeout"
 	TriggerCollect  Trigger = "collect"
+	TriggerWalkup   Trigger = "walkup" // an order taken at the bar: creates it, queued
+	TriggerCall     Trigger = "call"   // "Call again": rings the customer of a ready order
 )
 
 // Initial is the pseudo-state before an order exists. A row that leaves it
@@ -83,12 +85,14 @@ type change struct {
 
 // SubmitInput is what a trigger is fired with: the customer's drink choice
 // for submit; the bar and the scanned code for redeem, which are never
-// read from a request body.
+// read from a request body; the bar, the drink and the name to call out
+// for walkup.
 type SubmitInput struct {
 	Drink     string            `json:"drink"`
 	Modifiers map[string]string `json:"modifiers"`
 	EventID   string            `json:"-"`
 	Code      string            `json:"-"`
+	Name      string            `json:"-"`
 }
 
 // Machine returns the order workflow. It is a function rather than a
@@ -99,6 +103,9 @@ func Machine() []Transition {
 		{On: TriggerRedeem, From: []presso.State{start}, To: waiting, Who: signedIn,
 			Guard: all(barOpen, codeValid, underLimit, hasRoom), Action: create, Deadline: DeadlineCustomer,
 			Emit: []string{presso.ValidatorNewOrder, presso.OrderProcessorWorkflowStarted}},
+		{On: TriggerWalkup, From: []presso.State{start}, To: queued, Who: barista,
+			Guard: all(openForWalkups, walkupName, chooseDrink, hasRoom), Action: takeWalkup, Deadline: DeadlineBarista,
+			Emit: []string{presso.OrderProcessorWaitingCompletion, presso.OrderManagerWaitingCompletion}},
 		{On: TriggerSubmit, From: []presso.State{waiting}, To: queued, Who: owner,
 			Guard: chooseDrink, Action: assignNumber, Deadline: DeadlineBarista,
 			Emit: []string{presso.OrderProcessorWaitingCompletion, presso.OrderManagerWaitingCompletion}},
@@ -112,6 +119,8 @@ func Machine() []Transition {
 			Guard: ownerBeforeMaking, Action: cancelledBy, Deadline: DeadlineClear, Emit: []string{presso.OrderManagerOrderCancelled, presso.OrderProcessorOrderFinished}},
 		{On: TriggerCollect, From: []presso.State{presso.StateCompleted}, To: presso.StateCompleted, Who: barista,
 			Guard: notCollected, Action: collect, Deadline: DeadlineClear, Emit: []string{presso.OrderManagerOrderCollected}},
+		{On: TriggerCall, From: []presso.State{presso.StateCompleted}, To: presso.StateCompleted, Who: barista,
+			Guard: all(notCollected, cooledDown), Action: callAgain, Deadline: DeadlineClear, Emit: []string{presso.OrderManagerOrderCalled}},
 		{On: TriggerTimeout, From: []presso.State{waiting}, To: presso.StateTimedOut, Who: system,
 			Guard: due, Action: finish(presso.CauseCustomer), Deadline: DeadlineClear, Emit: []string{presso.OrderProcessorOrderTimeOut}},
 		{On: TriggerTimeout, From: []presso.State{queued, making}, To: presso.StateTimedOut, Who: system,
@@ -150,7 +159,7 @@ func systemActor() presso.Identity {
 }
 
 func signedIn(who presso.Identity, _ *presso.Order) bool { return who.ID != "" }
-func owner(who presso.Identity, o *presso.Order) bool    { return who.ID == o.UserID }
+func owner(who presso.Identity, o *presso.Order) bool    { return o.UserID != "" && who.ID == o.UserID }
 func barista(who presso.Identity, o *presso.Order) bool  { return who.BaristaOf(o.EventID) }
 func system(who presso.Identity, o *presso.Order) bool   { return who.Kind == "system" }
 func ownerOrBarista(who presso.Identity, o *presso.Order) bool {

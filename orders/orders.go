@@ -90,7 +90,9 @@ func (p *Processor) Fire(ctx context.Context, who presso.Identity, orderID strin
 	})
 	switch {
 	case err != nil && orderID == "":
-		p.unavailable(ctx, who, in.EventID, err)
+		if t == TriggerRedeem {
+			p.unavailable(ctx, who, in.EventID, err)
+		}
 		return nil, fmt.Errorf("start order at %s: %w", in.EventID, err)
 	case err != nil:
 		return nil, fmt.Errorf("%s order %s: %w", t, orderID, err)
@@ -213,7 +215,7 @@ func (p *Processor) apply(ctx context.Context, tx *store.Tx, tr *Transition, who
 func persist(ctx context.Context, tx *store.Tx, tr *Transition, c *change) error {
 	before, after := c.before, c.after
 	if before.State == Initial {
-		if err := tx.InsertOrder(ctx, after); err != nil {
+		if err := tx.InsertNumberedOrder(ctx, after, c.numberDay); err != nil {
 			return err
 		}
 	} else {
@@ -253,7 +255,7 @@ func persist(ctx context.Context, tx *store.Tx, tr *Transition, c *change) error
 // CanSee reports whether who may see the order at all: its owner and the
 // staff of its bar. Everyone else is told it does not exist.
 func CanSee(who presso.Identity, o *presso.Order) bool {
-	return who.Kind == "system" || who.ID == o.UserID || who.StaffOf(o.EventID)
+	return who.Kind == "system" || (o.UserID != "" && who.ID == o.UserID) || who.StaffOf(o.EventID)
 }
 
 // Get returns an order the caller may see, with its queue position.
@@ -285,16 +287,18 @@ func (p *Processor) List(ctx context.Context, who presso.Identity, eventID strin
 	return p.db.ListOrders(ctx, eventID, states, p.now().Add(-within))
 }
 
-// boardWindow is how long a finished order stays on the board's snapshot.
-const boardWindow = 10 * time.Minute
-
 // Board is the staff board's snapshot of a bar: every order a barista can
 // act on or has just finished, without those still waiting for the
-// customer's drink choice, which no barista can touch yet.
+// customer's drink choice, which no barista can touch yet. Finished orders
+// stay for the bar's ready time, as on the display.
 func (p *Processor) Board(ctx context.Context, who presso.Identity, eventID string) ([]*presso.Order, error) {
 	states := []presso.State{presso.StateQueued, presso.StateMaking,
 		presso.StateCompleted, presso.StateCancelled, presso.StateTimedOut}
-	return p.List(ctx, who, eventID, states, boardWindow)
+	bar, err := p.db.GetBar(ctx, eventID)
+	if err != nil {
+		return nil, err
+	}
+	return p.List(ctx, who, eventID, states, bar.ReadyFor())
 }
 
 // Mine returns the caller's own orders, newest first.
@@ -434,6 +438,8 @@ func messages(detailType string, o *presso.Order) string {
 		return "The order was cancelled"
 	case presso.OrderManagerOrderCollected:
 		return fmt.Sprintf("Order %d was collected", o.Number)
+	case presso.OrderManagerOrderCalled:
+		return fmt.Sprintf("Order %d is ready: please collect it", o.Number)
 	case presso.OrderProcessorOrderTimeOut:
 		if o.Cause == presso.CauseCustomer {
 			return "No drink was chosen in time"
@@ -475,6 +481,10 @@ func pastTense(t Trigger) string {
 		return "cancelled"
 	case TriggerCollect:
 		return "collected before it is ready"
+	case TriggerCall:
+		return "called before it is ready"
+	case TriggerWalkup:
+		return "taken again"
 	}
 	return string(t)
 }

@@ -37,6 +37,22 @@ func (c conn) CustomerByEmail(ctx context.Context, email string) (_ Customer, er
 	return cu, notFound(err, "customer")
 }
 
+// SetCustomerName renames a customer: the first name they gave to be called
+// out by. Their sessions see it at once (an identity is read through its
+// session); orders keep the name they were placed under.
+func (c *Tx) SetCustomerName(ctx context.Context, id, name string) (err error) {
+	defer wrap(&err, "store.SetCustomerName")
+	res, err := c.q.ExecContext(ctx, `UPDATE customers SET name = $2 WHERE id = $1`, id, name)
+	if err != nil {
+		return err
+	}
+	n, err := res.RowsAffected()
+	if err == nil && n == 0 {
+		return presso.NotFound("customer")
+	}
+	return err
+}
+
 // Session is a session as stored, under the hash of its token.
 type Session struct {
 	TokenHash string

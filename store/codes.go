@@ -59,6 +59,18 @@ func (c conn) CodeAt(ctx context.Context, eventID string, start time.Time) (_ Co
 	return got, notFound(err, "code")
 }
 
+// CodeByValue finds a bar's code by its value, whatever its window, for a
+// scan to be checked without using it.
+func (c conn) CodeByValue(ctx context.Context, eventID, code string) (_ Code, err error) {
+	defer wrap(&err, "store.CodeByValue")
+	got := Code{EventID: eventID, Code: code}
+	var start, end int64
+	err = c.q.QueryRowContext(ctx, `SELECT window_start, window_end, uses_left FROM qr_codes WHERE event_id = $1 AND code = $2`,
+		eventID, code).Scan(&start, &end, &got.UsesLeft)
+	got.WindowStart, got.WindowEnd = fromMS(start), fromMS(end)
+	return got, notFound(err, "code")
+}
+
 // UseCode takes one use of a live code. It reports false, with the stored
 // code if there is one, when the code is unknown, expired or used up.
 func (c *Tx) UseCode(ctx context.Context, eventID, code string, now time.Time) (_ Code, _ bool, err error) {

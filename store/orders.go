@@ -32,15 +32,18 @@ const orderColumns = `
 	finished_at,
 	deadline_at,
 	version,
-	collected_at`
+	collected_at,
+	called_at,
+	walkup`
 
 func scanOrder(row scanner) (*presso.Order, error) {
 	var o presso.Order
 	var drink sql.NullString
 	var created int64
-	var submitted, made, finished, deadline, collected sql.NullInt64
+	var submitted, made, finished, deadline, collected, called sql.NullInt64
 	if err := row.Scan(&o.ID, &o.EventID, &o.UserID, &o.UserName, &o.State, &o.Cause, &o.Number, &drink,
-		&o.BaristaID, &o.BaristaName, &o.Day, &o.Exempt, &created, &submitted, &made, &finished, &deadline, &o.Version, &collected); err != nil {
+		&o.BaristaID, &o.BaristaName, &o.Day, &o.Exempt, &created, &submitted, &made, &finished, &deadline, &o.Version, &collected,
+		&called, &o.Walkup); err != nil {
 		return nil, err
 	}
 	if drink.Valid && drink.String != "" {
@@ -51,7 +54,7 @@ func scanOrder(row scanner) (*presso.Order, error) {
 	}
 	o.CreatedAt = fromMS(created)
 	o.SubmittedAt, o.MadeAt, o.FinishedAt, o.Deadline = fromNullMS(submitted), fromNullMS(made), fromNullMS(finished), fromNullMS(deadline)
-	o.CollectedAt = fromNullMS(collected)
+	o.CollectedAt, o.CalledAt = fromNullMS(collected), fromNullMS(called)
 	return &o, nil
 }
 
@@ -64,14 +67,22 @@ func encodeDrink(d *presso.Drink) (sql.NullString, error) {
 }
 
 // InsertOrder stores a new order.
-func (c *Tx) InsertOrder(ctx context.Context, o *presso.Order) (err error) {
+func (c *Tx) InsertOrder(ctx context.Context, o *presso.Order) error {
+	return c.InsertNumberedOrder(ctx, o, "")
+}
+
+// InsertNumberedOrder stores a new order that is numbered as it is made (a
+// walk-up): numberDay is the counter day its number was drawn from, as for
+// UpdateOrder, so its number is unique among that day's.
+func (c *Tx) InsertNumberedOrder(ctx context.Context, o *presso.Order, numberDay string) (err error) {
 	defer wrap(&err, "store.InsertOrder")
 	drink, err := encodeDrink(o.Drink)
 	if err != nil {
 		return err
 	}
 	_, err = c.q.ExecContext(ctx, `
-		INSERT INTO orders (`+orderColumns+`
+		INSERT INTO orders (`+orderColumns+`,
+			number_day
 		) VALUES (
 			$1,
 			$2,
@@ -91,11 +102,14 @@ func (c *Tx) InsertOrder(ctx context.Context, o *presso.Order) (err error) {
 			$16,
 			$17,
 			$18,
-			$19
+			$19,
+			$20,
+			$21,
+			$22
 		)`,
 		o.ID, o.EventID, o.UserID, o.UserName, o.State, o.Cause, o.Number, drink, o.BaristaID, o.BaristaName,
 		o.Day, o.Exempt, ms(o.CreatedAt), msPtr(o.SubmittedAt), msPtr(o.MadeAt), msPtr(o.FinishedAt), msPtr(o.Deadline), o.Version,
-		msPtr(o.CollectedAt))
+		msPtr(o.CollectedAt), msPtr(o.CalledAt), o.Walkup, numberDay)
 	if isUniqueViolation(err) {
 		return &presso.Error{Kind: presso.KindConflict, Code: presso.CodeExists, Message: fmt.Sprintf("order %s already exists", o.ID), Err: err}
 	}
@@ -106,6 +120,7 @@ func (c *Tx) InsertOrder(ctx context.Context, o *presso.Order) (err error) {
 // whether it did. A false means another transition won the race. numberDay
 // is the counter day of a number drawn by this transition; "" keeps the
 // stored one, so a later transition cannot move a number to another day.
+// Whether the order is a walk-up is set once, by InsertOrder.
 func (c *Tx) UpdateOrder(ctx context.Context, o *presso.Order, prev int64, numberDay string) (_ bool, err error) {
 	defer wrap(&err, "store.UpdateOrder")
 	drink, err := encodeDrink(o.Drink)
@@ -126,10 +141,12 @@ func (c *Tx) UpdateOrder(ctx context.Context, o *presso.Order, prev int64, numbe
 			finished_at = $12,
 			deadline_at = $13,
 			version = $14,
-			collected_at = $15
+			collected_at = $15,
+			called_at = $16
 		WHERE id = $1 AND version = $2`,
 		o.ID, prev, o.State, o.Cause, o.Number, numberDay, drink, o.BaristaID, o.BaristaName,
-		msPtr(o.SubmittedAt), msPtr(o.MadeAt), msPtr(o.FinishedAt), msPtr(o.Deadline), o.Version, msPtr(o.CollectedAt))
+		msPtr(o.SubmittedAt), msPtr(o.MadeAt), msPtr(o.FinishedAt), msPtr(o.Deadline), o.Version, msPtr(o.CollectedAt),
+		msPtr(o.CalledAt))
 	if isUniqueViolation(err) {
 		return false, fmt.Errorf("order %s: duplicate number %d: %w", o.ID, o.Number, err)
 	}

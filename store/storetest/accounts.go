@@ -81,6 +81,31 @@ func testCustomers(t *testing.T, db *store.DB) {
 	wantKind(t, "CustomerByEmail(\"\")", err, presso.KindNotFound)
 }
 
+// testCustomerName: a customer's given name replaces the stored one, and
+// the sessions they hold name them by it at once.
+func testCustomerName(t *testing.T, db *store.DB) {
+	ctx := t.Context()
+	tx(t, db, func(tx *store.Tx) error {
+		if err := tx.CreateCustomer(ctx, store.Customer{ID: "cu-ada", Email: "ada@example.com"}, t0); err != nil {
+			return err
+		}
+		return tx.CreateSession(ctx, "tok-ada", "cu-ada", "customer", t0, at(time.Hour))
+	})
+	for _, name := range []string{"Ada", "Zoë 李", ""} {
+		tx(t, db, func(tx *store.Tx) error { return tx.SetCustomerName(ctx, "cu-ada", name) })
+		want := store.Customer{ID: "cu-ada", Email: "ada@example.com", Name: name}
+		if got, err := db.CustomerByEmail(ctx, "ada@example.com"); err != nil || got != want {
+			t.Fatalf("CustomerByEmail() after SetCustomerName(%q) = %+v, %v; want %+v", name, got, err, want)
+		}
+		id, err := identity(t, db, "tok-ada", at(time.Minute))
+		if err != nil || id.Name != name || id.ID != "cu-ada" {
+			t.Fatalf("the session's identity after SetCustomerName(%q) = %+v, %v; want cu-ada named %q", name, id, err, name)
+		}
+	}
+	err := db.Tx(ctx, func(tx *store.Tx) error { return tx.SetCustomerName(ctx, "cu-nope", "Bob") })
+	wantKind(t, "SetCustomerName(cu-nope)", err, presso.KindNotFound)
+}
+
 func identity(t *testing.T, db *store.DB, token string, now time.Time) (presso.Identity, error) {
 	t.Helper()
 	return db.SessionIdentity(t.Context(), token, now)

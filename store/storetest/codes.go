@@ -79,6 +79,32 @@ func codeTests() []test {
 		{name: "SoldOut", fn: testCodeSoldOut},
 		{name: "Expired", fn: testCodeExpired},
 		{name: "Unknown", fn: testCodeUnknown},
+		{name: "ByValue", fn: testCodeByValue},
+	}
+}
+
+// testCodeByValue: a code is found by its value in any window, only at its
+// own bar, and finding it uses nothing.
+func testCodeByValue(t *testing.T, db *store.DB) {
+	ctx := t.Context()
+	ensureCodes(t, db, firstCode(), nextCode(), otherCode())
+	if _, _, err := useCode(t, db, "e1", "NEXT", at(6*time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	used := nextCode()
+	used.UsesLeft--
+	for _, want := range []store.Code{firstCode(), used, otherCode()} {
+		for range 2 {
+			got, err := db.CodeByValue(ctx, want.EventID, want.Code)
+			if err != nil {
+				t.Fatalf("CodeByValue(%s, %s) = %v", want.EventID, want.Code, err)
+			}
+			wantCode(t, "CodeByValue("+want.Code+")", got, want)
+		}
+	}
+	for _, c := range [][2]string{{"e2", "FIRST"}, {"e1", "OTHER"}, {"e1", "NOPE"}, {"e1", ""}} {
+		_, err := db.CodeByValue(ctx, c[0], c[1])
+		wantKind(t, fmt.Sprintf("CodeByValue(%s, %q)", c[0], c[1]), err, presso.KindNotFound)
 	}
 }
 

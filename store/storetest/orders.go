@@ -29,10 +29,11 @@ func fmtOrder(o *presso.Order) string {
 	}
 	d, _ := json.Marshal(o.Drink)
 	return fmt.Sprintf("{ID:%s EventID:%s UserID:%s UserName:%s State:%s Cause:%s Number:%d Drink:%s BaristaID:%s BaristaName:%s "+
-		"CreatedAt:%s SubmittedAt:%s MadeAt:%s FinishedAt:%s Deadline:%s Position:%d Day:%s Exempt:%v Version:%d}",
+		"CreatedAt:%s SubmittedAt:%s MadeAt:%s FinishedAt:%s Deadline:%s CollectedAt:%s CalledAt:%s Position:%d Day:%s "+
+		"Exempt:%v Walkup:%v Version:%d}",
 		o.ID, o.EventID, o.UserID, o.UserName, o.State, o.Cause, o.Number, d, o.BaristaID, o.BaristaName,
 		fmtTime(&o.CreatedAt), fmtTime(o.SubmittedAt), fmtTime(o.MadeAt), fmtTime(o.FinishedAt), fmtTime(o.Deadline),
-		o.Position, o.Day, o.Exempt, o.Version)
+		fmtTime(o.CollectedAt), fmtTime(o.CalledAt), o.Position, o.Day, o.Exempt, o.Walkup, o.Version)
 }
 
 func wantOrder(t *testing.T, what string, got, want *presso.Order) {
@@ -86,7 +87,8 @@ func fullOrder() *presso.Order {
 		Cause: presso.CauseBarista, Number: 42, Drink: drink(), BaristaID: "s1", BaristaName: "Bob",
 		CreatedAt: t0.Add(truncated), SubmittedAt: ptr(at(time.Minute + truncated)), MadeAt: ptr(at(2*time.Minute + truncated)),
 		FinishedAt: ptr(at(3*time.Minute + truncated)), Deadline: ptr(at(4*time.Minute + truncated)),
-		Day: "2026-01-01", Exempt: true, Version: 7}
+		CollectedAt: ptr(at(5*time.Minute + truncated)), CalledAt: ptr(at(6*time.Minute + truncated)),
+		Day: "2026-01-01", Exempt: true, Walkup: true, Version: 7}
 }
 
 // insertMin inserts o-min, a minimal waiting order of u2's.
@@ -105,6 +107,54 @@ func orderTests() []test {
 		{name: "DuplicateID", fn: testOrderDuplicateID},
 		{name: "Update", fn: testOrderUpdate},
 		{name: "ConcurrentUpdates", fn: testOrderConcurrentUpdates},
+		{name: "Walkup", fn: testOrderWalkup},
+		{name: "Called", fn: testOrderCalled},
+		{name: "InsertNumbered", fn: testOrderInsertNumbered},
+	}
+}
+
+// testOrderWalkup: a walk-up order has no customer and keeps its flag for
+// good; an update cannot clear it, and other orders are not walk-ups.
+func testOrderWalkup(t *testing.T, db *store.DB) {
+	w := order("o-walk", "e1", "", presso.StateQueued, 1, t0)
+	w.UserName, w.Walkup, w.Exempt, w.Drink = "Zoë 李", true, true, drink()
+	insertOrder(t, db, w)
+	want := *w
+	wantOrder(t, "GetOrder() of a walk-up", getOrder(t, db, "o-walk"), &want)
+	if got := insertMin(t, db); getOrder(t, db, got.ID).Walkup {
+		t.Fatalf("GetOrder(o-min).Walkup = true, want false")
+	}
+
+	after := want
+	after.State, after.Walkup, after.Version = presso.StateMaking, false, want.Version+1
+	if ok, err := updateOrder(t, db, &after, want.Version, ""); err != nil || !ok {
+		t.Fatalf("UpdateOrder() = %v, %v; want true, nil", ok, err)
+	}
+	want.State, want.Version = presso.StateMaking, after.Version
+	wantOrder(t, "GetOrder() after an update without the flag", getOrder(t, db, "o-walk"), &want)
+}
+
+// testOrderCalled: UpdateOrder sets, moves and clears calledAt, at
+// millisecond precision in UTC.
+func testOrderCalled(t *testing.T, db *store.DB) {
+	insertMin(t, db)
+	o := getOrder(t, db, "o-min")
+	for i, called := range []*time.Time{ptr(at(time.Minute + truncated)), ptr(at(2 * time.Minute)), nil} {
+		next := *o
+		next.CalledAt, next.Version = called, o.Version+1
+		if ok, err := updateOrder(t, db, &next, o.Version, ""); err != nil || !ok {
+			t.Fatalf("UpdateOrder() #%d = %v, %v; want true, nil", i, ok, err)
+		}
+		want := next
+		if called != nil {
+			want.CalledAt = ptr(called.Truncate(time.Millisecond))
+		}
+		got := getOrder(t, db, "o-min")
+		wantOrder(t, fmt.Sprintf("GetOrder() after UpdateOrder #%d", i), got, &want)
+		if got.CalledAt != nil && got.CalledAt.Location() != time.UTC {
+			t.Fatalf("CalledAt = %v, want UTC", got.CalledAt)
+		}
+		o = got
 	}
 }
 
@@ -114,6 +164,7 @@ func testOrderRoundTrip(t *testing.T, db *store.DB) {
 	want.CreatedAt = t0
 	want.SubmittedAt, want.MadeAt, want.FinishedAt, want.Deadline = ptr(at(time.Minute)), ptr(at(2*time.Minute)),
 		ptr(at(3*time.Minute)), ptr(at(4*time.Minute))
+	want.CollectedAt, want.CalledAt = ptr(at(5*time.Minute)), ptr(at(6*time.Minute))
 	wantOrder(t, "GetOrder()", getOrder(t, db, "o-full"), want)
 	tx(t, db, func(tx *store.Tx) error {
 		got, err := tx.GetOrder(t.Context(), "o-full")
@@ -265,6 +316,44 @@ func testOrderNumbersUnique(t *testing.T, db *store.DB) {
 		if ok, err := number(c.id, 5, c.day); err != nil || !ok {
 			t.Fatalf("UpdateOrder(%s, number 5, day %q) = %v, %v; want true, nil", c.id, c.day, ok, err)
 		}
+	}
+}
+
+// testOrderInsertNumbered: an order numbered as it is made takes its
+// number's day at once, so the number is unique among that day's only,
+// and later updates keep the day.
+func testOrderInsertNumbered(t *testing.T, db *store.DB) {
+	ctx := t.Context()
+	insert := func(id string, n int64, day string) error {
+		return db.Tx(ctx, func(tx *store.Tx) error {
+			return tx.InsertNumberedOrder(ctx, order(id, "e1", "", presso.StateQueued, n, t0), day)
+		})
+	}
+	for _, c := range []struct {
+		id, day string
+	}{
+		{"undated", ""},        // a bar without a daily reset, or from before it
+		{"day1", "2026-01-01"}, // the same number on a number day
+		{"day2", "2026-01-02"}, // and on the next
+	} {
+		if err := insert(c.id, 1, c.day); err != nil {
+			t.Fatalf("InsertNumberedOrder(%s, #1, day %q) = %v, want nil", c.id, c.day, err)
+		}
+	}
+	if err := insert("again", 1, "2026-01-02"); err == nil {
+		t.Fatalf("InsertNumberedOrder(again, #1, day 2026-01-02) = nil, want an error: #1 is taken that day")
+	}
+	if _, err := db.GetOrder(ctx, "again"); presso.KindOf(err) != presso.KindNotFound {
+		t.Fatalf("GetOrder(again) after a refused insert = %v, want not found", err)
+	}
+	o := getOrder(t, db, "day2")
+	prev := o.Version
+	o.State, o.Version = presso.StateMaking, prev+1
+	if ok, err := updateOrder(t, db, o, prev, ""); err != nil || !ok {
+		t.Fatalf("UpdateOrder(day2) = %v, %v; want true, nil", ok, err)
+	}
+	if err := insert("again", 1, "2026-01-02"); err == nil {
+		t.Fatalf("InsertNumberedOrder(again, #1, day 2026-01-02) after an update = nil, want an error: the update kept the day")
 	}
 }
 

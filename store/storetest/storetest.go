@@ -53,6 +53,7 @@ func Run(t *testing.T, open func(t *testing.T) *store.DB) {
 		{name: "Relay", group: relayTests()},
 		{name: "Staff", fn: testStaff},
 		{name: "Customers", fn: testCustomers},
+		{name: "CustomerName", fn: testCustomerName},
 		{name: "Sessions", fn: testSessions},
 		{name: "SigninCodes", group: signinCodeTests()},
 		// Security (issue 8).
