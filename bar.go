@@ -30,6 +30,9 @@ type Bar struct {
 	ReadySeconds int       `json:"readySeconds"`
 	Speak        bool      `json:"speak"` // the display says "Order 12 for Ann is ready" aloud
 	CreatedAt    time.Time `json:"-"`
+	// QREpoch is what the bar's QR windows are aligned to: the Unix epoch
+	// until a rotation ("new code now") moves it to the rotation's time.
+	QREpoch time.Time `json:"-"`
 }
 
 // Languages are the languages presso's screens speak.

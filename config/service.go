@@ -41,6 +41,12 @@ func stored(b *presso.Bar) {
 
 // Create adds a bar. Only admins may.
 func (s *Service) Create(ctx context.Context, who presso.Identity, b *presso.Bar) (*presso.Bar, error) {
+	return s.create(ctx, who, b, "")
+}
+
+// create adds a bar and its audit row; copyFrom names the bar it copies,
+// if any, for the audit.
+func (s *Service) create(ctx context.Context, who presso.Identity, b *presso.Bar, copyFrom string) (*presso.Bar, error) {
 	if who.Role != presso.RoleAdmin {
 		return nil, presso.E(presso.KindForbidden, presso.CodeForbidden, "only an admin can create a bar")
 	}
@@ -53,13 +59,20 @@ func (s *Service) Create(ctx context.Context, who presso.Identity, b *presso.Bar
 		if err := tx.CreateBar(ctx, b, now); err != nil {
 			return err
 		}
-		return tx.AppendOutbox(ctx, changed(b, now), "")
+		after := map[string]any{"name": b.Name}
+		if copyFrom != "" {
+			after["copyFrom"] = copyFrom
+		}
+		if err := tx.AppendAudit(ctx, store.Audit(who, now, "bar.create", b.ID, b.ID, nil, after)); err != nil {
+			return err
+		}
+		return tx.AppendOutbox(ctx, Changed(b, now, ReasonConfig), "")
 	})
 	if err != nil {
 		return nil, fmt.Errorf("create bar %s: %w", b.ID, err)
 	}
 	s.notify()
-	return s.db.GetBar(ctx, b.ID)
+	return s.Get(ctx, b.ID)
 }
 
 // Seed creates the bar unless it exists, for first start.
@@ -118,7 +131,10 @@ func (p Patch) onlyOpen() bool {
 }
 
 // Update applies a patch: admins may change anything, a barista of the bar
-// only whether it is open. Orders already in flight carry on either way.
+// only whether it is open. Orders already in flight carry on either way:
+// each holds the drink it was given. A new drinksPerCode applies to the
+// code on the screen at once, in the same transaction; every change
+// writes its audit rows there too.
 func (s *Service) Update(ctx context.Context, who presso.Identity, id string, p Patch) (*presso.Bar, error) {
 	var out *presso.Bar
 	err := s.db.Tx(ctx, func(tx *store.Tx) error {
@@ -134,6 +150,7 @@ func (s *Service) Update(ctx context.Context, who presso.Identity, id string, p 
 		default:
 			return presso.E(presso.KindForbidden, presso.CodeForbidden, "only staff of this bar can change it")
 		}
+		before := *b
 		if err := p.Apply(b); err != nil {
 			return err
 		}
@@ -141,13 +158,24 @@ func (s *Service) Update(ctx context.Context, who presso.Identity, id string, p 
 		if err := tx.UpdateBar(ctx, b, now); err != nil {
 			return err
 		}
+		if d := b.Limits.DrinksPerCode - before.Limits.DrinksPerCode; d != 0 {
+			if err := tx.AdjustCodeUses(ctx, id, now, d, b.Limits.DrinksPerCode); err != nil {
+				return err
+			}
+		}
+		for _, r := range changeRows(who, now, &before, b) {
+			if err := tx.AppendAudit(ctx, r); err != nil {
+				return err
+			}
+		}
 		out = b
-		return tx.AppendOutbox(ctx, changed(b, now), "")
+		return tx.AppendOutbox(ctx, Changed(b, now, ReasonConfig), "")
 	})
 	if err != nil {
 		return nil, fmt.Errorf("update bar %s: %w", id, err)
 	}
 	s.notify()
+	stored(out)
 	return out, nil
 }
 
@@ -194,12 +222,21 @@ func set[T any](dst *T, src *T) {
 	}
 }
 
-// changed is the ConfigService.ConfigChanged event: the bar's public view,
-// never a database image.
-func changed(b *presso.Bar, now time.Time) presso.Envelope {
+// Why a ConfigService.ConfigChanged event was sent, in its detail's
+// "reason": screens that show the QR code fetch it again on any of them.
+const (
+	ReasonConfig    = "config"
+	ReasonMenu      = "menu"
+	ReasonQRRotated = "qr_rotated"
+)
+
+// Changed is the ConfigService.ConfigChanged event: the bar's public view,
+// never a database image. The validator sends it too, for a rotation.
+func Changed(b *presso.Bar, now time.Time, reason string) presso.Envelope {
 	return presso.NewEnvelope(presso.ConfigServiceConfigChanged, b.ID, now, map[string]any{
 		"open":    b.Open,
 		"bar":     b,
+		"reason":  reason,
 		"Message": "The bar's configuration changed",
 	})
 }

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"time"
@@ -36,13 +37,13 @@ func encodeBarConfig(b *presso.Bar) (string, error) {
 	return string(c), err
 }
 
-const barColumns = `id, name, is_open, config, created_at`
+const barColumns = `id, name, is_open, config, created_at, qr_epoch`
 
 func scanBar(row scanner) (*presso.Bar, error) {
 	var b presso.Bar
 	var cfg string
-	var created int64
-	if err := row.Scan(&b.ID, &b.Name, &b.Open, &cfg, &created); err != nil {
+	var created, epoch int64
+	if err := row.Scan(&b.ID, &b.Name, &b.Open, &cfg, &created, &epoch); err != nil {
 		return nil, err
 	}
 	var c barConfig
@@ -54,6 +55,9 @@ func scanBar(row scanner) (*presso.Bar, error) {
 	b.Ended, b.Language, b.AllowCustomerLanguage = c.Ended, c.Language, !c.FixedLanguage
 	b.WelcomeText, b.PickupText, b.ReadySeconds, b.Speak = c.WelcomeText, c.PickupText, c.ReadySeconds, c.Speak
 	b.CreatedAt = fromMS(created)
+	if epoch != 0 { // never rotated: the zero time, as a new bar has
+		b.QREpoch = fromMS(epoch)
+	}
 	return &b, nil
 }
 
@@ -151,4 +155,35 @@ func (c conn) ActiveOrders(ctx context.Context, eventID string) (_ int, err erro
 	var n int
 	err = c.q.QueryRowContext(ctx, `SELECT active FROM bars WHERE id = $1`, eventID).Scan(&n)
 	return n, notFound(err, "bar")
+}
+
+// SetQREpoch aligns the bar's QR windows to epoch, for a rotation. It is
+// its own column, written by its own statement, so a rotation and a
+// concurrent settings change cannot undo each other.
+func (c *Tx) SetQREpoch(ctx context.Context, eventID string, epoch time.Time) (err error) {
+	defer wrap(&err, "store.SetQREpoch")
+	res, err := c.q.ExecContext(ctx, `UPDATE bars SET qr_epoch = $2 WHERE id = $1`, eventID, ms(epoch))
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return presso.NotFound("bar")
+	}
+	return nil
+}
+
+// DayCounts counts the bar's orders created on the bar-local day, by
+// state, for the console's list of bars.
+func (c conn) DayCounts(ctx context.Context, eventID, day string) (_ map[presso.State]int, err error) {
+	defer wrap(&err, "store.DayCounts")
+	counts := map[presso.State]int{}
+	err = eachRow(ctx, c.q, `SELECT state, COUNT(*) FROM orders WHERE event_id = $1 AND day = $2 GROUP BY state`,
+		func(rows *sql.Rows) error {
+			var st presso.State
+			var n int
+			err := rows.Scan(&st, &n)
+			counts[st] = n
+			return err
+		}, eventID, day)
+	return counts, err
 }

@@ -131,7 +131,13 @@ func (s scanAlso) Scan(dest ...any) error { return s.rows.Scan(append(dest, s.ex
 // they were on the old deployment's stream. Orders still in flight carry
 // on here, deadlines included; the capacity and per-customer counts are
 // rebuilt from the orders.
-func (db *DB) ImportBar(ctx context.Context, x *BarExport, now time.Time) (err error) {
+func (db *DB) ImportBar(ctx context.Context, x *BarExport, now time.Time) error {
+	return db.ImportBarAnd(ctx, x, now, nil)
+}
+
+// ImportBarAnd is ImportBar that also runs and (if not nil) in the same
+// transaction: the console's import writes its audit row there.
+func (db *DB) ImportBarAnd(ctx context.Context, x *BarExport, now time.Time, and func(*Tx) error) (err error) {
 	defer wrap(&err, "store.ImportBar")
 	if x.Format != 1 || x.Bar == nil {
 		return presso.Invalid("format", "not a presso bar export (format %d)", x.Format)
@@ -190,6 +196,9 @@ func (db *DB) ImportBar(ctx context.Context, x *BarExport, now time.Time) (err e
 				VALUES ($1, $2, $3, $4, $5, $6, $7)`, e.ID, x.Bar.ID, e.OrderID, e.DetailType, string(e.Payload), ms(e.CreatedAt), ms(now)); err != nil {
 				return err
 			}
+		}
+		if and != nil {
+			return and(tx)
 		}
 		return nil
 	})

@@ -120,13 +120,6 @@ func (c conn) CountEnabledAdmins(ctx context.Context, except string) (_ int, err
 	return n, err
 }
 
-// DeleteStaffSessions ends every session of one staff account.
-func (c *Tx) DeleteStaffSessions(ctx context.Context, userID string) (err error) {
-	defer wrap(&err, "store.DeleteStaffSessions")
-	_, err = c.q.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = $1 AND kind = 'staff'`, userID)
-	return err
-}
-
 const staffColumns = `id, username, password_hash, role, event_id, disabled`
 
 // StaffByUsername finds a staff account for sign-in.

@@ -37,11 +37,32 @@ func New(db *store.DB, now func() time.Time, publicURL string) *Validator {
 }
 
 // Window returns the bounds of the window holding t. Windows are aligned
-// to the Unix epoch so every replica computes the same ones.
+// to the zero time until a rotation, and then to the bar's QR epoch, the
+// rotation's time, which is stored with the bar: every replica computes
+// the same ones.
 func Window(bar *presso.Bar, t time.Time) (start, end time.Time) {
 	w := time.Duration(bar.Limits.WindowSeconds) * time.Second
-	start = t.Truncate(w)
+	if bar.QREpoch.IsZero() {
+		start = t.Truncate(w)
+		return start, start.Add(w)
+	}
+	epoch := bar.QREpoch
+	d := t.Sub(epoch)
+	n := d / w
+	if d < 0 && d%w != 0 {
+		n-- // t before the epoch (another replica's clock is ahead): round down, not towards zero
+	}
+	start = epoch.Add(n * w)
 	return start, start.Add(w)
+}
+
+// Live refuses a bar whose event is over: it takes no scans and shows no
+// codes.
+func Live(bar *presso.Bar) error {
+	if bar.Ended {
+		return presso.E(presso.KindExpired, presso.CodeBarEnded, "%s has ended: it takes no more orders", bar.Name)
+	}
+	return nil
 }
 
 // Current is the bar's code for the current window, with the order URL
@@ -57,6 +78,9 @@ type Current struct {
 
 // Current returns the code of the window now, creating it on first use.
 func (v *Validator) Current(ctx context.Context, bar *presso.Bar) (Current, error) {
+	if err := Live(bar); err != nil {
+		return Current{}, err
+	}
 	start, end := Window(bar, v.now())
 	// Screens ask often and the code exists after the first ask, so read it
 	// first; only the first ask of a window (or after the window length
@@ -65,8 +89,7 @@ func (v *Validator) Current(ctx context.Context, bar *presso.Bar) (Current, erro
 	if err != nil || !c.WindowEnd.Equal(end) {
 		err = v.db.Tx(ctx, func(tx *store.Tx) error {
 			var err error
-			c, err = tx.EnsureCode(ctx, store.Code{EventID: bar.ID, Code: presso.RandomString(codeLength, codeAlphabet),
-				WindowStart: start, WindowEnd: end, UsesLeft: bar.Limits.DrinksPerCode})
+			c, err = ensure(ctx, tx, bar, start, end)
 			return err
 		})
 	}
@@ -77,14 +100,49 @@ func (v *Validator) Current(ctx context.Context, bar *presso.Bar) (Current, erro
 		Remaining: c.UsesLeft, DrinksPerCode: bar.Limits.DrinksPerCode}, nil
 }
 
+// ensure makes the code of the window [start, end) unless it exists.
+func ensure(ctx context.Context, tx *store.Tx, bar *presso.Bar, start, end time.Time) (store.Code, error) {
+	return tx.EnsureCode(ctx, store.Code{EventID: bar.ID, Code: presso.RandomString(codeLength, codeAlphabet),
+		WindowStart: start, WindowEnd: end, UsesLeft: bar.Limits.DrinksPerCode})
+}
+
+// Rotate ends the bar's current window at now, within tx, and starts a
+// whole new one there with a fresh code ("new code now"). The windows
+// after it are aligned to now, stored with the bar, so every replica
+// serves the new code; the old one answers "expired". It returns the
+// bounds of the window it ended and the new code.
+func Rotate(ctx context.Context, tx *store.Tx, bar *presso.Bar, now time.Time) (endedStart, endedEnd time.Time, _ store.Code, _ error) {
+	if err := Live(bar); err != nil {
+		return time.Time{}, time.Time{}, store.Code{}, err
+	}
+	endedStart, endedEnd = Window(bar, now)
+	if err := tx.EndCodes(ctx, bar.ID, now); err != nil {
+		return endedStart, endedEnd, store.Code{}, err
+	}
+	if err := tx.SetQREpoch(ctx, bar.ID, now); err != nil {
+		return endedStart, endedEnd, store.Code{}, err
+	}
+	bar.QREpoch = now
+	start, end := Window(bar, now)
+	c, err := ensure(ctx, tx, bar, start, end)
+	return endedStart, endedEnd, c, err
+}
+
+// PublicURL is the address presso is reached at, for links it hands out.
+func (v *Validator) PublicURL() string { return v.publicURL }
+
 // OrderURL is what the QR code encodes: the order app with the code.
 func (v *Validator) OrderURL(eventID, code string) string {
 	return v.publicURL + "/order/" + url.PathEscape(eventID) + "?code=" + url.QueryEscape(code)
 }
 
 // Use takes one redemption of code within tx. Each way it can fail has
-// its own error: invalid (400), expired (410), sold out (409).
+// its own error: invalid (400), expired (410), sold out (409), and the
+// bar's event is over (410 bar_ended).
 func Use(ctx context.Context, tx *store.Tx, bar *presso.Bar, code string, now time.Time) (store.Code, error) {
+	if err := Live(bar); err != nil {
+		return store.Code{}, err
+	}
 	if code == "" || len(code) > 64 {
 		return store.Code{}, invalidCode()
 	}
