@@ -31,7 +31,7 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /api/me/orders", s.user(s.myOrders))
 	mux.HandleFunc("GET /api/me/stream", s.user(s.myStream))
 
-	mux.HandleFunc("GET /api/events", s.anyone(s.listBars))
+	mux.HandleFunc("GET /api/events", s.whoever(s.listBars)) // config: ended bars and ?counts=1 for admins only
 	mux.HandleFunc("POST /api/events", s.admin("create a bar", s.createBar))
 	mux.HandleFunc("GET /api/events/{event}", s.anyone(s.getBar))
 	mux.HandleFunc("PATCH /api/events/{event}", s.user(s.patchBar)) // config: admins; a barista of the bar may only open or close it
@@ -45,6 +45,21 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.HandleFunc("PUT /api/orders/{id}/drink", s.user(s.submitDrink))     // orders: the owner
 	mux.HandleFunc("POST /api/orders/{id}/{action}", s.user(s.orderAction)) // orders: baristas of the bar; the owner may cancel until it is being made
 	mux.HandleFunc("GET /api/orders/{id}/history", s.user(s.orderHistory))  // orders: as GET /api/orders/{id}
+
+	// The admin console (admin.go): staff, own password, menu availability,
+	// a new QR code now, screen pairing, audit, export and import.
+	mux.HandleFunc("GET /api/staff", s.admin("list staff accounts", s.listStaff))
+	mux.HandleFunc("PATCH /api/staff/{username}", s.admin("change staff accounts", s.patchStaff))
+	mux.HandleFunc("POST /api/me/password", s.user(s.myPassword))                    // auth: staff only
+	mux.HandleFunc("PATCH /api/events/{event}/menu/{drink}", s.user(s.setAvailable)) // config: admins and baristas of the bar
+	mux.HandleFunc("POST /api/events/{event}/qr/rotate", s.user(s.rotateQR))         // config: admins and baristas of the bar
+	mux.HandleFunc("POST /api/events/{event}/pairings", s.admin("pair a screen", s.createPairing))
+	mux.HandleFunc("POST /api/pair", s.anyone(s.pair))
+	mux.HandleFunc("GET /pair/{token}", s.anyone(s.pairLink))
+	mux.HandleFunc("GET /api/events/{event}/audit", s.admin("read the audit", s.audit))
+	mux.HandleFunc("GET /api/audit", s.admin("read the audit", s.audit))
+	mux.HandleFunc("GET /api/events/{event}/export", s.admin("export a bar", s.exportBar))
+	mux.HandleFunc("POST /api/events/import", s.admin("import a bar", s.importBar))
 
 	mux.HandleFunc("/api/", s.anyone(s.notFoundAPI))
 }
@@ -70,9 +85,14 @@ func (s *Server) ready(w http.ResponseWriter, r *http.Request) error {
 
 // startSession sets the session cookie and answers with who signed in.
 func (s *Server) startSession(w http.ResponseWriter, sess auth.Session) error {
+	s.setSessionCookie(w, sess)
+	return writeJSON(w, 200, sess.Identity)
+}
+
+// setSessionCookie sets the session cookie.
+func (s *Server) setSessionCookie(w http.ResponseWriter, sess auth.Session) {
 	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: sess.Token, Path: "/", Expires: sess.Expires,
 		HttpOnly: true, Secure: s.SecureCookies, SameSite: http.SameSiteLaxMode})
-	return writeJSON(w, 200, sess.Identity)
 }
 
 // staffSignIn handles POST /api/staff/session.
@@ -186,31 +206,6 @@ func (s *Server) myOrders(w http.ResponseWriter, r *http.Request, who presso.Ide
 		return err
 	}
 	return writeJSON(w, 200, map[string]any{"orders": list})
-}
-
-// listBars handles GET /api/events.
-func (s *Server) listBars(w http.ResponseWriter, r *http.Request) error {
-	bars, err := s.Config.List(r.Context())
-	if err != nil {
-		return err
-	}
-	if bars == nil {
-		bars = []*presso.Bar{}
-	}
-	return writeJSON(w, 200, map[string]any{"events": bars})
-}
-
-// createBar handles POST /api/events.
-func (s *Server) createBar(w http.ResponseWriter, r *http.Request, who presso.Identity) error {
-	var b presso.Bar
-	if err := decode(w, r, &b); err != nil {
-		return err
-	}
-	out, err := s.Config.Create(r.Context(), who, &b)
-	if err != nil {
-		return err
-	}
-	return writeJSON(w, http.StatusCreated, out)
 }
 
 // getBar handles GET /api/events/{event}.

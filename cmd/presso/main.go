@@ -130,6 +130,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 			return runExport(ctx, args[1:], getenv, stdout)
 		case "import":
 			return runImport(ctx, args[1:], getenv, stdout, os.Stdin)
+		case "reset-password":
+			return runResetPassword(ctx, args[1:], getenv, stdout)
 		}
 	}
 	o, err := parseFlags(args, getenv, stdout)
