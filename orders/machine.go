@@ -81,6 +81,8 @@ type change struct {
 	input     SubmitInput
 	code      store.Code
 	numberDay string
+	tr        *Transition // the row being run
+	prevAt    *time.Time  // when the order's last step was, for the log
 }
 
 // SubmitInput is what a trigger is fired with: the customer's drink choice

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"presso"
+	"presso/metrics"
 	"presso/store"
 )
 
@@ -28,6 +29,8 @@ type Processor struct {
 	notify  func() // tells the relay events are waiting
 	log     *slog.Logger
 	machine []Transition
+	metrics *metrics.Metrics // see Instrument
+	est     estimator        // each bar's recent pace, for the wait estimate
 }
 
 // New returns a processor. notify is called after every commit that wrote
@@ -82,10 +85,10 @@ func (p *Processor) Submit(ctx context.Context, who presso.Identity, orderID str
 // Fire applies a trigger to an order in its own transaction. An empty
 // orderID fires a trigger that creates the order, at the bar in.EventID.
 func (p *Processor) Fire(ctx context.Context, who presso.Identity, orderID string, t Trigger, in SubmitInput) (*presso.Order, error) {
-	var o *presso.Order
+	var c *change
 	err := p.db.Tx(ctx, func(tx *store.Tx) error {
 		var err error
-		o, err = p.fire(ctx, tx, who, orderID, t, in)
+		c, err = p.fire(ctx, tx, who, orderID, t, in)
 		return err
 	})
 	switch {
@@ -98,12 +101,13 @@ func (p *Processor) Fire(ctx context.Context, who presso.Identity, orderID strin
 		return nil, fmt.Errorf("%s order %s: %w", t, orderID, err)
 	}
 	p.notify()
-	return o, nil
+	p.observe(ctx, c)
+	return c.after, nil
 }
 
-// fire runs one trigger within tx: it finds the transition, applies it and
-// persists it.
-func (p *Processor) fire(ctx context.Context, tx *store.Tx, who presso.Identity, orderID string, t Trigger, in SubmitInput) (*presso.Order, error) {
+// fire runs one trigger within tx: it finds the transition, applies it,
+// estimates when the order will be ready and persists it.
+func (p *Processor) fire(ctx context.Context, tx *store.Tx, who presso.Identity, orderID string, t Trigger, in SubmitInput) (*change, error) {
 	before, err := current(ctx, tx, who, orderID, in)
 	if err != nil {
 		return nil, err
@@ -116,10 +120,17 @@ func (p *Processor) fire(ctx context.Context, tx *store.Tx, who presso.Identity,
 	if err != nil {
 		return nil, err
 	}
+	c.tr = tr
+	if err := p.previousStep(ctx, tx, c); err != nil {
+		return nil, err
+	}
+	if err := p.estimate(ctx, tx, c.after, c.now); err != nil {
+		return nil, err
+	}
 	if err := persist(ctx, tx, tr, c); err != nil {
 		return nil, err
 	}
-	return c.after, nil
+	return c, nil
 }
 
 // current is the order as it stands before a trigger: the stored order if
@@ -271,6 +282,9 @@ func (p *Processor) Get(ctx context.Context, who presso.Identity, id string) (*p
 		if o.Position, err = p.db.QueuePosition(ctx, o); err != nil {
 			return nil, err
 		}
+		if err := p.Estimate(ctx, o); err != nil {
+			return nil, err
+		}
 	}
 	return o, nil
 }
@@ -284,7 +298,11 @@ func (p *Processor) List(ctx context.Context, who presso.Identity, eventID strin
 	if _, err := p.db.GetBar(ctx, eventID); err != nil {
 		return nil, err
 	}
-	return p.db.ListOrders(ctx, eventID, states, p.now().Add(-within))
+	list, err := p.db.ListOrders(ctx, eventID, states, p.now().Add(-within))
+	if err != nil {
+		return nil, err
+	}
+	return list, p.estimateList(ctx, eventID, list)
 }
 
 // Board is the staff board's snapshot of a bar: every order a barista can
@@ -303,7 +321,16 @@ func (p *Processor) Board(ctx context.Context, who presso.Identity, eventID stri
 
 // Mine returns the caller's own orders, newest first.
 func (p *Processor) Mine(ctx context.Context, who presso.Identity) ([]*presso.Order, error) {
-	return p.db.UserOrders(ctx, who.ID, 100)
+	list, err := p.db.UserOrders(ctx, who.ID, 100)
+	if err != nil {
+		return nil, err
+	}
+	for _, o := range list {
+		if err := p.Estimate(ctx, o); err != nil {
+			return nil, err
+		}
+	}
+	return list, nil
 }
 
 // Journey is an order's history: its transitions and the events it emitted.
@@ -354,13 +381,15 @@ func (p *Processor) Sweep(ctx context.Context) (int, error) {
 	}()
 	for {
 		id := ""
+		var c *change
 		err := p.db.Tx(ctx, func(tx *store.Tx) error {
+			id, c = "", nil // a retried transaction claims afresh
 			ids, err := tx.ClaimDue(ctx, p.now(), 1)
 			if err != nil || len(ids) == 0 {
 				return err
 			}
 			id = ids[0]
-			_, err = p.fire(ctx, tx, systemActor(), id, TriggerTimeout, SubmitInput{})
+			c, err = p.fire(ctx, tx, systemActor(), id, TriggerTimeout, SubmitInput{})
 			return err
 		})
 		switch {
@@ -375,6 +404,7 @@ func (p *Processor) Sweep(ctx context.Context) (int, error) {
 			return fired, nil
 		default:
 			fired++
+			p.observe(ctx, c)
 		}
 	}
 }
