@@ -69,6 +69,7 @@ func Run(t *testing.T, open func(t *testing.T) *store.DB) {
 		{name: "Migrations", group: migrationTests()},
 		{name: "Settings", group: settingTests()},
 		{name: "ExportImport", fn: func(t *testing.T, from *store.DB) { testExportImport(t, from, open(t)) }},
+		{name: "Stats", group: statsTests()},
 	})
 }
 
