@@ -417,8 +417,9 @@ func (s *Service) CustomerSignIn(ctx context.Context, ip, email, code string) (S
 		}
 		cu, err := tx.CustomerByEmail(ctx, email)
 		if presso.IsKind(err, presso.KindNotFound) {
-			name, _, _ := strings.Cut(email, "@")
-			cu = store.Customer{ID: presso.NewID("cus"), Email: email, Name: name}
+			// No name until they give one (CustomerSignInAs): the screens
+			// never show anything taken from the address.
+			cu = store.Customer{ID: presso.NewID("cus"), Email: email}
 			err = tx.CreateCustomer(ctx, cu, now)
 		}
 		if err != nil {

@@ -61,6 +61,41 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /api/events/{event}/export", s.admin("export a bar", s.exportBar))
 	mux.HandleFunc("POST /api/events/import", s.admin("import a bar", s.importBar))
 
+	// Screens for a rush (walkup.go, apidoc.go): walk-up orders, "Call
+	// again", checking a scanned code, and the API reference at /api/.
+	mux.HandleFunc("POST /api/events/{event}/walkups", s.user(s.walkup)) // orders: baristas of the bar
+	mux.HandleFunc("POST /api/orders/{id}/call", s.user(s.callOrder))    // orders: baristas of the bar
+	mux.HandleFunc("GET /api/events/{event}/codes/{code}", s.anyone(s.checkCode))
+	mux.HandleFunc("GET /api/{$}", s.anyone(s.apiIndex))
+	if s.Dev {
+		mux.HandleFunc("GET /api/events/{event}/try", s.anyone(s.tryOrder)) // --dev only: codes stay staff-only otherwise
+	}
+
+	// The admin console (admin.go): staff, own password, menu availability,
+	// a new QR code now, screen pairing, audit, export and import.
+	mux.HandleFunc("GET /api/staff", s.admin("list staff accounts", s.listStaff))
+	mux.HandleFunc("PATCH /api/staff/{username}", s.admin("change staff accounts", s.patchStaff))
+	mux.HandleFunc("POST /api/me/password", s.user(s.myPassword))                    // auth: staff only
+	mux.HandleFunc("PATCH /api/events/{event}/menu/{drink}", s.user(s.setAvailable)) // config: admins and baristas of the bar
+	mux.HandleFunc("POST /api/events/{event}/qr/rotate", s.user(s.rotateQR))         // config: admins and baristas of the bar
+	mux.HandleFunc("POST /api/events/{event}/pairings", s.admin("pair a screen", s.createPairing))
+	mux.HandleFunc("POST /api/pair", s.anyone(s.pair))
+	mux.HandleFunc("GET /pair/{token}", s.anyone(s.pairLink))
+	mux.HandleFunc("GET /api/events/{event}/audit", s.admin("read the audit", s.audit))
+	mux.HandleFunc("GET /api/audit", s.admin("read the audit", s.audit))
+	mux.HandleFunc("GET /api/events/{event}/export", s.admin("export a bar", s.exportBar))
+	mux.HandleFunc("POST /api/events/import", s.admin("import a bar", s.importBar))
+
+	// Security (guard.go): a staff member signs out on every device.
+	mux.HandleFunc("DELETE /api/me/sessions", s.user(s.signOutEverywhere)) // auth: staff only
+
+	// The day's figures (stats.go): stats, the CSV export, an order's
+	// journey for staff and the workflow it follows.
+	mux.HandleFunc("GET /api/events/{event}/stats", s.staffOf(s.barStats))
+	mux.HandleFunc("GET /api/events/{event}/orders.csv", s.staffOf(s.ordersCSV))
+	mux.HandleFunc("GET /api/orders/{id}/journey", s.user(s.orderJourney)) // orders: staff of the order's bar; 404 for anyone else
+	mux.HandleFunc("GET /api/workflow", s.anyone(s.workflow))
+
 	mux.HandleFunc("/api/", s.anyone(s.notFoundAPI))
 }
 
@@ -163,7 +198,7 @@ func (s *Server) customerSignIn(w http.ResponseWriter, r *http.Request) error {
 	var err error
 	switch {
 	case in.Email != "":
-		sess, err = s.Auth.CustomerSignIn(r.Context(), clientIP(r), in.Email, in.Code)
+		sess, err = s.Auth.CustomerSignInAs(r.Context(), clientIP(r), in.Email, in.Code, in.Name)
 	case in.Name != "":
 		if in.EventID == "" {
 			return presso.Invalid("eventId", "name sign-in needs the eventId of the bar")

@@ -43,6 +43,9 @@ type Server struct {
 	SecureCookies bool
 	// Streams ends every open SSE stream when cancelled, for shutdown.
 	Streams context.Context
+	// Dev is --dev: it adds demo conveniences, such as the home page's
+	// "try it without a phone" (GET /api/events/{event}/try).
+	Dev bool
 }
 
 // Handler returns the whole HTTP surface.

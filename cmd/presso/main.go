@@ -216,12 +216,12 @@ func start(ctx context.Context, o options, stdout io.Writer) (_ *app, err error)
 	streams, endStreams := context.WithCancel(context.Background())
 	a.endStreams = endStreams
 	srv := &web.Server{DB: a.db, Bus: a.bus, Auth: a.auth, Config: cfg, Validator: validator.New(a.db, now, base), Orders: a.orders,
-		Publisher: a.pub, Log: a.log, Now: now, Apps: ui.New(o.dev), SecureCookies: strings.HasPrefix(base, "https://"), Streams: streams}
+		Publisher: a.pub, Log: a.log, Now: now, Apps: ui.New(o.dev), SecureCookies: strings.HasPrefix(base, "https://"), Streams: streams, Dev: o.dev}
 	a.http = &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second}
 	a.http.RegisterOnShutdown(endStreams)
 
 	var w strings.Builder
-	printWelcome(&w, base, a.ln.Addr().String(), o, adminPassword)
+	printWelcome(&w, base, a.ln.Addr().String(), o, adminPassword, lanHosts(net.Interfaces, (*net.Interface).Addrs))
 	a.welcome = w.String()
 	return a, nil
 }
@@ -292,21 +292,103 @@ func displayHost(addr string) string {
 	return net.JoinHostPort(host, port)
 }
 
-func printWelcome(w io.Writer, base, addr string, o options, adminPassword string) {
+// printWelcome is the start-up text: where each app is, how to sign in,
+// and, when the QR codes would point where phones cannot go, what to
+// start presso with instead. lan is the machine's network addresses.
+func printWelcome(w io.Writer, base, addr string, o options, adminPassword string, lan []string) {
 	fmt.Fprintf(w, "\npresso is running on %s (data in %s)\n\n", addr, o.data)
-	fmt.Fprintf(w, "  Home      %s/\n", base)
-	fmt.Fprintf(w, "  Display   %s/display/demo   (sign in as a display or admin)\n", base)
+	fmt.Fprintf(w, "  Home      %s/   (the bars for customers; staff sign in there for their links)\n", base)
+	fmt.Fprintf(w, "  Admin     %s/admin   (bars, menus, staff and screens)\n", base)
+	if o.dev {
+		fmt.Fprintf(w, "  Display   %s/display/demo   (the TV: sign in as display, or pair it from Admin)\n", base)
+	} else {
+		fmt.Fprintf(w, "  Display   %s/display/demo   (the TV: pair it from Admin, the bar's Screens, with a link or a code)\n", base)
+	}
 	fmt.Fprintf(w, "  Barista   %s/barista/demo   (sign in as a barista or admin)\n", base)
 	fmt.Fprintf(w, "  Order     scan the QR code on the display; customers of the demo bar sign in with just a name\n")
-	fmt.Fprintf(w, "  API       %s/api/  (see docs/api.md)\n\n", base)
+	fmt.Fprintf(w, "  API       %s/api/   (the API reference)\n\n", base)
+	if !reachable(base) {
+		printUnreachable(w, base, addr, lan)
+	}
 	switch {
 	case o.dev:
-		fmt.Fprintf(w, "  Dev accounts: admin/admin, barista/barista, display/display\n\n")
+		fmt.Fprintf(w, "  Dev accounts: admin/admin, barista/barista, display/display\n")
+		fmt.Fprintf(w, "  No phone at hand? Home has \"Try it without a phone\": it opens the order app with the current code.\n\n")
 	case adminPassword != "":
 		fmt.Fprintf(w, "  Admin account created: username admin, password %s\n  (shown only this once)\n\n", adminPassword)
 	default:
-		fmt.Fprintf(w, "  Sign in with your staff accounts (add some as admin: POST /api/staff).\n\n")
+		fmt.Fprintf(w, "  Sign in with your staff accounts (an admin adds more in Admin, Staff).\n\n")
 	}
+}
+
+// reachable reports whether phones could open base: not when it names
+// this machine only (localhost, a loopback or unspecified address).
+func reachable(base string) bool {
+	u, err := url.Parse(base)
+	if err != nil {
+		return false
+	}
+	host := u.Hostname()
+	if host == "localhost" || strings.HasSuffix(host, ".localhost") {
+		return false
+	}
+	ip := net.ParseIP(host)
+	return ip == nil || !(ip.IsLoopback() || ip.IsUnspecified())
+}
+
+// printUnreachable says why phones cannot open the QR codes' base and
+// which --public-url would work, one line per LAN address.
+func printUnreachable(w io.Writer, base, addr string, lan []string) {
+	fmt.Fprintf(w, "  Phones cannot reach %s: it names this machine only, so the QR codes\n", base)
+	fmt.Fprintf(w, "  would not open on them. Start presso with an address they can reach:\n")
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		port = "8080"
+	}
+	for _, host := range lan {
+		fmt.Fprintf(w, "      --public-url http://%s\n", net.JoinHostPort(host, port))
+	}
+	if len(lan) == 0 {
+		fmt.Fprintf(w, "      --public-url http://<this machine's address>:%s\n", port)
+		fmt.Fprintf(w, "  (this machine has no network address now: join the venue's network first)\n")
+	}
+	if ip := net.ParseIP(host); host == "localhost" || ip != nil && ip.IsLoopback() {
+		fmt.Fprintf(w, "  and let it listen beyond this machine: --addr :%s\n", port)
+	}
+	fmt.Fprintln(w)
+}
+
+// lanHosts lists the machine's addresses on its networks, from the
+// interfaces that are up: no loopback, no link-local, IPv4 first, so a
+// phone on the same network can reach one of them. list and addrs are
+// net.Interfaces and (*net.Interface).Addrs, or fakes in tests.
+func lanHosts(list func() ([]net.Interface, error), addrs func(*net.Interface) ([]net.Addr, error)) []string {
+	ifaces, err := list()
+	if err != nil {
+		return nil
+	}
+	var v4, v6 []string
+	for i := range ifaces {
+		if ifaces[i].Flags&net.FlagUp == 0 || ifaces[i].Flags&net.FlagLoopback != 0 {
+			continue
+		}
+		as, err := addrs(&ifaces[i])
+		if err != nil {
+			continue
+		}
+		for _, a := range as {
+			n, ok := a.(*net.IPNet)
+			if !ok || n.IP.IsLoopback() || n.IP.IsLinkLocalUnicast() || !n.IP.IsGlobalUnicast() {
+				continue
+			}
+			if ip4 := n.IP.To4(); ip4 != nil {
+				v4 = append(v4, ip4.String())
+			} else {
+				v6 = append(v6, n.IP.String())
+			}
+		}
+	}
+	return append(v4, v6...)
 }
 
 // smtpMailer sends sign-in codes through the SMTP server in u.
