@@ -38,4 +38,7 @@ const (
 
 	// Screens for a rush (issue 11).
 	CodeCalledRecently = "called_recently" // "Call again" within a minute of the last call; RetryAt is when it may be called again
+
+	// The feed (issue 8).
+	CodeRelayLagging = "relay_lagging" // /readyz: events wait in the outbox for seconds: the relay cannot publish
 )

@@ -15,11 +15,14 @@ import (
 	"presso/store"
 )
 
+// testKey signs the tests' events.
+const testKey = "0123456789abcdef0123456789abcdef"
+
 func open(t *testing.T) (*bus.Bus, *store.DB) {
 	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()
-	b, err := bus.Open(ctx, bus.Config{StoreDir: filepath.Join(dir, "nats")})
+	b, err := bus.Open(ctx, bus.Config{StoreDir: filepath.Join(dir, "nats"), Key: []byte(testKey)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -94,8 +97,8 @@ func TestRelay(t *testing.T) {
 	for _, id := range want[:50] {
 		batch = append(batch, bus.Outgoing{Subject: presso.Subject("demo", presso.OrderManagerMakeOrder), ID: id, Data: []byte(`{}`)})
 	}
-	if n, err := b.PublishBatch(ctx, batch); n != 50 || err != nil {
-		t.Fatalf("PublishBatch = %d, %v", n, err)
+	if n, last, err := b.PublishBatch(ctx, batch); n != 50 || last != 0 || err != nil {
+		t.Fatalf("PublishBatch of 50 copies = %d, last new seq %d, %v; want 50, 0 (all duplicates), nil", n, last, err)
 	}
 	if got := streamIDs(t, b, "presso.>", 0); len(got) != len(want) {
 		t.Fatalf("after republishing, the stream holds %d events, want %d", len(got), len(want))

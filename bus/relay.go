@@ -3,6 +3,7 @@ package bus
 import (
 	"context"
 	"log/slog"
+	"strconv"
 	"time"
 
 	"presso"
@@ -15,7 +16,7 @@ import (
 type Relay struct {
 	db *store.DB
 	// publish is Bus.PublishBatch; tests put a fake here.
-	publish func(context.Context, []Outgoing) (int, error)
+	publish func(context.Context, []Outgoing) (int, uint64, error)
 	now     func() time.Time
 	log     *slog.Logger
 	kick    chan struct{}
@@ -35,19 +36,42 @@ func (r *Relay) Notify() {
 }
 
 // Run relays until ctx ends, then flushes what is left with a short grace.
+// A batch the stream refuses or never acknowledges (a full disk, a cluster
+// without a leader) is tried again after a pause that grows to 2 s, so the
+// relay carries on by itself once the stream takes events again.
 func (r *Relay) Run(ctx context.Context, poll time.Duration) {
 	t := time.NewTicker(poll)
 	defer t.Stop()
+	var pause time.Duration
+	var failing time.Time // when the current run of failures began
 	for {
-		r.drain(ctx)
+		err := r.Flush(ctx)
+		switch {
+		case err != nil && ctx.Err() == nil:
+			pause = min(max(2*pause, 250*time.Millisecond), 2*time.Second)
+			if failing.IsZero() {
+				failing = r.now()
+				r.log.Warn("relay cannot publish; trying again until the stream takes events", "err", err)
+			}
+		case !failing.IsZero():
+			r.log.Info("relay publishing again", "after", r.now().Sub(failing).Round(time.Millisecond))
+			failing, pause = time.Time{}, 0
+		}
+		// While pausing, commits and polls do not wake the relay.
+		kick, tick := r.kick, t.C
+		var retry <-chan time.Time
+		if pause > 0 {
+			kick, tick, retry = nil, nil, time.After(pause)
+		}
 		select {
 		case <-ctx.Done():
 			fctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 			r.Flush(fctx)
 			cancel()
 			return
-		case <-r.kick:
-		case <-t.C:
+		case <-kick:
+		case <-tick:
+		case <-retry:
 		}
 	}
 }
@@ -62,12 +86,6 @@ func (r *Relay) Flush(ctx context.Context) error {
 	}
 }
 
-func (r *Relay) drain(ctx context.Context) {
-	if err := r.Flush(ctx); err != nil && ctx.Err() == nil {
-		r.log.Warn("relay outbox", "err", err)
-	}
-}
-
 // batch publishes up to limit of the oldest unpublished events and marks
 // the ones the stream acknowledged. It returns how many it marked, and the
 // publishing error, if any, after committing those.
@@ -79,9 +97,9 @@ func (r *Relay) batch(ctx context.Context, limit int) (int, error) {
 	if err != nil || len(events) == 0 {
 		return 0, err
 	}
-	done, pubErr := r.send(ctx, events)
+	done, last, pubErr := r.send(ctx, events)
 	if len(done) > 0 {
-		if err := r.db.Tx(ctx, func(tx *store.Tx) error { return tx.MarkPublished(ctx, done, r.now()) }); err != nil {
+		if err := r.db.Tx(ctx, func(tx *store.Tx) error { return r.mark(ctx, tx, done, last) }); err != nil {
 			return 0, err
 		}
 	}
@@ -105,11 +123,12 @@ func (r *Relay) lockedBatch(ctx context.Context, limit int) (int, error) {
 		if err != nil || len(events) == 0 {
 			return err
 		}
-		done, pubErr = r.send(ctx, events)
+		var last uint64
+		done, last, pubErr = r.send(ctx, events)
 		if len(done) == 0 {
 			return pubErr
 		}
-		return tx.MarkPublished(ctx, done, r.now())
+		return r.mark(ctx, tx, done, last)
 	})
 	if err != nil {
 		return 0, err
@@ -117,18 +136,31 @@ func (r *Relay) lockedBatch(ctx context.Context, limit int) (int, error) {
 	return len(done), pubErr
 }
 
+// mark records that the events with the outbox seqs done are on the
+// stream, and how far the stream went (last; 0 when every one was a
+// duplicate), which CheckEpoch compares the stream with at the next start.
+func (r *Relay) mark(ctx context.Context, tx *store.Tx, done []int64, last uint64) error {
+	if err := tx.MarkPublished(ctx, done, r.now()); err != nil {
+		return err
+	}
+	if last == 0 {
+		return nil
+	}
+	return tx.SetSetting(ctx, settingSeq, strconv.FormatUint(last, 10))
+}
+
 // send publishes events in order and returns the seqs of those the stream
 // acknowledged from the start, so a failure never marks an event whose
-// predecessor is still pending.
-func (r *Relay) send(ctx context.Context, events []store.Outboxed) ([]int64, error) {
+// predecessor is still pending, and the stream sequence of the last.
+func (r *Relay) send(ctx context.Context, events []store.Outboxed) ([]int64, uint64, error) {
 	out := make([]Outgoing, len(events))
 	for i, e := range events {
 		out[i] = Outgoing{Subject: presso.Subject(e.EventID, e.DetailType), ID: e.ID, Data: e.Payload}
 	}
-	n, err := r.publish(ctx, out)
+	n, last, err := r.publish(ctx, out)
 	done := make([]int64, n)
 	for i := range n {
 		done[i] = events[i].Seq
 	}
-	return done, err
+	return done, last, err
 }

@@ -54,25 +54,32 @@ var t0 = time.UnixMilli(1_767_225_600_123).UTC()
 
 // fakeStream records what the relay publishes; ack says how many of the
 // next batch it acknowledges before failing with err (all, when err is nil).
+// It numbers what it acknowledges from 1, as a stream would.
 type fakeStream struct {
 	batches [][]Outgoing
 	ack     int
 	err     error
+	seq     uint64
 	// hold, when set, keeps a publish waiting until it is closed; entered
 	// is closed once one is waiting.
 	hold, entered chan struct{}
 }
 
-func (f *fakeStream) publish(ctx context.Context, batch []Outgoing) (int, error) {
+func (f *fakeStream) publish(ctx context.Context, batch []Outgoing) (int, uint64, error) {
 	f.batches = append(f.batches, batch)
 	if f.hold != nil {
 		close(f.entered)
 		<-f.hold
 	}
-	if f.err == nil {
-		return len(batch), nil
+	n := len(batch)
+	if f.err != nil {
+		n = min(f.ack, len(batch))
 	}
-	return min(f.ack, len(batch)), f.err
+	if n == 0 {
+		return 0, 0, f.err
+	}
+	f.seq += uint64(n)
+	return n, f.seq, f.err
 }
 
 func (f *fakeStream) ids() string {
@@ -196,6 +203,10 @@ func testRelayOrder(t *testing.T, db *store.DB) {
 	}
 	if got, want := f.ids(), "ev06,ev07,ev08,ev09,ev10"; got != want || left(t, db) != "" {
 		t.Fatalf("Flush() published %s, left %q; want %s, nothing", got, left(t, db), want)
+	}
+	// What the stream acknowledged last is remembered, for CheckEpoch.
+	if got, err := db.Setting(ctx, settingSeq); got != "11" || err != nil {
+		t.Fatalf("Setting(%s) after 11 acknowledged events = %q, %v; want 11", settingSeq, got, err)
 	}
 }
 

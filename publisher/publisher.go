@@ -6,7 +6,10 @@
 // (anyone: configuration changes only) and a user's own channel (their
 // order events, across bars). A subscriber that cannot keep up is dropped
 // rather than slowing everyone else; its client reconnects and resumes
-// from the stream with Last-Event-ID.
+// from the stream with Last-Event-ID. A subscription also ends when the
+// session that opened it is signed out (an AuthService.SessionsEnded event,
+// which no channel ever carries), and resumes are bounded per client
+// (limit.go), since each one reads the stream.
 package publisher
 
 import (
@@ -60,8 +63,12 @@ type Message struct {
 }
 
 // Match reports whether env belongs on the channel, and returns the detail
-// the channel may see.
+// the channel may see. presso's own events about sessions are on no
+// channel, whatever bar they name.
 func (c Channel) Match(env *presso.Envelope) (map[string]any, bool) {
+	if internal(env) {
+		return nil, false
+	}
 	switch c.Kind {
 	case Board:
 		return env.Detail, env.EventID == c.EventID
@@ -77,16 +84,31 @@ func (c Channel) Match(env *presso.Envelope) (map[string]any, bool) {
 	return nil, false
 }
 
-// Subscription receives a channel's messages in stream order.
-type Subscription struct {
-	C       chan Message
-	ch      Channel
-	dropped chan struct{} // closed when the subscriber fell behind
-	once    sync.Once
+// internal reports whether env is one of presso's own events that no client
+// may see.
+func internal(env *presso.Envelope) bool { return strings.HasPrefix(env.DetailType, "AuthService.") }
+
+// Holder is who opened a subscription: the hash of their session's token
+// and their user id. Signing the session out ends the subscription.
+type Holder struct {
+	SessionHash, UserID string
 }
 
-// Dropped is closed when the publisher gave up on a slow subscriber.
-func (s *Subscription) Dropped() <-chan struct{} { return s.dropped }
+// Subscription receives a channel's messages in stream order.
+type Subscription struct {
+	C      chan Message
+	ch     Channel
+	holder Holder
+	done   chan struct{} // closed when the publisher ends the subscription
+	once   sync.Once
+}
+
+// Done is closed when the publisher ended the subscription: the subscriber
+// fell behind (its client resumes), or its session was signed out (its
+// client, reconnecting, is refused or gets what an anonymous caller gets).
+func (s *Subscription) Done() <-chan struct{} { return s.done }
+
+func (s *Subscription) end() { s.once.Do(func() { close(s.done) }) }
 
 // Publisher fans events out to subscriptions.
 type Publisher struct {
@@ -95,16 +117,24 @@ type Publisher struct {
 
 	ready atomic.Bool
 
+	resumes *limiter
+
 	mu      sync.Mutex
 	subs    map[*Subscription]struct{}
-	lastSeq uint64 // the last sequence handed out, so a snapshot knows where it stands
-	started bool   // lastSeq has been read from the stream
+	ended   map[string]time.Time // session hashes signed out lately, and when
+	lastSeq uint64               // the last sequence handed out, so a snapshot knows where it stands
+	started bool                 // lastSeq has been read from the stream
 }
 
 // New returns a publisher; start it with Run.
 func New(b *bus.Bus, log *slog.Logger) *Publisher {
-	return &Publisher{bus: b, log: log, subs: map[*Subscription]struct{}{}}
+	return &Publisher{bus: b, log: log, subs: map[*Subscription]struct{}{}, ended: map[string]time.Time{},
+		resumes: newLimiter(resumeBurst, resumeRate, maxClients)}
 }
+
+// Epoch is the epoch of the stream's sequences (bus.Bus.CheckEpoch): ids
+// of another epoch name other events.
+func (p *Publisher) Epoch() uint64 { return p.bus.Epoch() }
 
 // Run hears the bus until ctx ends. It starts right after the stream's
 // last event, so nothing published while it starts is skipped, and if the
@@ -163,6 +193,10 @@ func (p *Publisher) dispatch(m bus.Message) {
 		return // already handed out
 	}
 	p.lastSeq = m.Seq
+	if env.DetailType == presso.AuthServiceSessionsEnded {
+		p.endSessions(&env)
+		return
+	}
 	for s := range p.subs {
 		detail, ok := s.ch.Match(&env)
 		if !ok {
@@ -172,18 +206,50 @@ func (p *Publisher) dispatch(m bus.Message) {
 		case s.C <- Message{Seq: m.Seq, Type: env.DetailType, Detail: detail}:
 		default:
 			delete(p.subs, s)
-			s.once.Do(func() { close(s.dropped) })
+			s.end()
 		}
 	}
 }
 
-// Subscribe opens a channel. The caller must Unsubscribe. It also returns
-// the last sequence already dispatched: everything after it will arrive on
-// the subscription.
-func (p *Publisher) Subscribe(ch Channel) (*Subscription, uint64) {
-	s := &Subscription{C: make(chan Message, 256), ch: ch, dropped: make(chan struct{})}
+// endedFor is how long a signed-out session is remembered, so a stream
+// whose session was checked just before the sign-out, and which subscribes
+// just after its event, is ended too.
+const endedFor = 2 * time.Minute
+
+// endSessions ends every subscription of the session or the user that env
+// names. The caller holds p.mu.
+func (p *Publisher) endSessions(env *presso.Envelope) {
+	hash, _ := env.Detail["sessionHash"].(string)
+	uid, _ := env.Detail["userId"].(string)
+	now := time.Now()
+	for h, at := range p.ended {
+		if now.Sub(at) > endedFor {
+			delete(p.ended, h)
+		}
+	}
+	if hash != "" {
+		p.ended[hash] = now
+	}
+	for s := range p.subs {
+		if (hash != "" && s.holder.SessionHash == hash) || (uid != "" && s.holder.UserID == uid) {
+			delete(p.subs, s)
+			s.end()
+		}
+	}
+}
+
+// Subscribe opens a channel for holder. The caller must Unsubscribe. It
+// also returns the last sequence already dispatched: everything after it
+// will arrive on the subscription. A holder whose session was signed out
+// gets a subscription that is already done.
+func (p *Publisher) Subscribe(ch Channel, holder Holder) (*Subscription, uint64) {
+	s := &Subscription{C: make(chan Message, 256), ch: ch, holder: holder, done: make(chan struct{})}
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if _, gone := p.ended[holder.SessionHash]; gone && holder.SessionHash != "" {
+		s.end()
+		return s, p.lastSeq
+	}
 	p.subs[s] = struct{}{}
 	return s, p.lastSeq
 }
@@ -195,10 +261,13 @@ func (p *Publisher) Unsubscribe(s *Subscription) {
 	delete(p.subs, s)
 }
 
-// Replay returns the channel's messages after seq up to now. ok is false
-// when they cannot all be had (too many, or older than the stream keeps),
-// and the client needs a snapshot instead.
-func (p *Publisher) Replay(ctx context.Context, ch Channel, after uint64) ([]Message, bool, error) {
+// Replay returns the channel's messages after seq of epoch up to now. ok
+// is false when they cannot all be had (another epoch, too many, or older
+// than the stream keeps), and the client needs a snapshot instead.
+func (p *Publisher) Replay(ctx context.Context, ch Channel, epoch, after uint64) ([]Message, bool, error) {
+	if epoch != p.bus.Epoch() {
+		return nil, false, nil
+	}
 	msgs, ok, err := p.bus.Replay(ctx, ch.Subject(), after, 5000)
 	if err != nil || !ok {
 		return nil, ok, err

@@ -115,6 +115,20 @@ func (s *Server) ready(w http.ResponseWriter, r *http.Request) error {
 	if err := s.Publisher.Ready(); err != nil {
 		return &presso.Error{Kind: presso.KindUnavailable, Code: presso.CodeFeedUnavailable, Message: "real-time feed not running", Err: err}
 	}
+	// The relay publishes within milliseconds of a commit; an event that
+	// waits for seconds means the stream refuses or does not acknowledge
+	// (a full disk, no leader), and every screen is standing still.
+	const relayLagLimit = 5 * time.Second
+	oldest, err := s.DB.Unpublished(r.Context(), 1)
+	if err != nil {
+		return &presso.Error{Kind: presso.KindUnavailable, Code: presso.CodeDBUnavailable, Message: "database unavailable", Err: err}
+	}
+	if len(oldest) == 1 {
+		if lag := s.Now().Sub(oldest[0].CreatedAt); lag > relayLagLimit {
+			return presso.E(presso.KindUnavailable, presso.CodeRelayLagging,
+				"the oldest event not yet on the bus is %v old (more than %v): the relay is not getting through", lag.Round(time.Second), relayLagLimit)
+		}
+	}
 	return writeJSON(w, 200, map[string]string{"status": "ready"})
 }
 

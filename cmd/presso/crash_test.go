@@ -181,7 +181,7 @@ func TestCrashEmbedded(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	seen := streamIDs(t, natsAddr)
+	seen := streamIDs(t, readerURL(t, data, natsAddr))
 	for _, e := range x.Events {
 		if seen[e.ID] != 1 {
 			t.Errorf("event %s (%s) is on the stream %d times, want once", e.ID, e.DetailType, seen[e.ID])

@@ -297,10 +297,11 @@ func freeAddr(t testing.TB) string {
 }
 
 // streamTypes reads every event on the server's JetStream stream through
-// the embedded server's client port and returns their detail types.
+// the embedded server's client port (an address, or a URL with a user) and
+// returns their detail types.
 func streamTypes(t testing.TB, natsAddr string) []string {
 	t.Helper()
-	nc, err := nats.Connect("nats://" + natsAddr)
+	nc, err := nats.Connect(natsURL(natsAddr))
 	if err != nil {
 		t.Fatalf("connect nats: %v", err)
 	}

@@ -47,8 +47,9 @@ func TestLifecycle(t *testing.T) {
 	}
 	// On the stream itself: the demo bar's seeding, then the order's events.
 	wantStream := append([]string{"ConfigService.ConfigChanged"}, wantBoard...)
-	eventually(t, 5*time.Second, "events on JetStream", func() bool { return len(streamTypes(t, natsAddr)) >= len(wantStream) })
-	if got := streamTypes(t, natsAddr); !slices.Equal(got, wantStream) {
+	reader := readerURL(t, s.Data, natsAddr)
+	eventually(t, 5*time.Second, "events on JetStream", func() bool { return len(streamTypes(t, reader)) >= len(wantStream) })
+	if got := streamTypes(t, reader); !slices.Equal(got, wantStream) {
 		t.Errorf("JetStream = %v\nwant        %v", got, wantStream)
 	}
 	wantMine := wantBoard[1:]

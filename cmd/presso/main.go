@@ -58,6 +58,11 @@ type options struct {
 	streamReplicas, signinRate                                             int
 	dev                                                                    bool
 	sweepInterval                                                          time.Duration
+
+	// The bus: the embedded listener's passwords, the stream's and the
+	// embedded store's sizes (issue 8).
+	natsPassword, natsReaderPassword string
+	streamMaxMiB, natsMaxStoreMiB    int64
 }
 
 func parseFlags(args []string, getenv func(string) string, out io.Writer) (options, error) {
@@ -87,6 +92,16 @@ flags (each also from its PRESSO_* environment variable):
 	fs.StringVar(&o.nats, "nats", env("PRESSO_NATS", ""), "NATS URL; empty runs an embedded server (PRESSO_NATS)")
 	fs.StringVar(&o.natsListen, "nats-listen", env("PRESSO_NATS_LISTEN", ""), "also serve the embedded NATS to clients on host:port (PRESSO_NATS_LISTEN)")
 	fs.StringVar(&o.stream, "stream", env("PRESSO_STREAM", "PRESSO"), "JetStream stream name (PRESSO_STREAM)")
+	fs.StringVar(&o.natsPassword, "nats-password", env("PRESSO_NATS_PASSWORD", ""), "with --nats-listen: password of the listener's full user presso (other replicas); empty: made on the first start and kept in DATA/nats-users.json (PRESSO_NATS_PASSWORD)")
+	fs.StringVar(&o.natsReaderPassword, "nats-reader-password", env("PRESSO_NATS_READER_PASSWORD", ""), "with --nats-password: password of the listener's read-only user reader (tools) (PRESSO_NATS_READER_PASSWORD)")
+	envInt64 := func(name string, def int64) int64 {
+		if n, err := strconv.ParseInt(getenv(name), 10, 64); err == nil {
+			return n
+		}
+		return def
+	}
+	fs.Int64Var(&o.streamMaxMiB, "stream-max-mib", envInt64("PRESSO_STREAM_MAX_MIB", 512), "MiB the stream keeps at most; past it the oldest events go (PRESSO_STREAM_MAX_MIB)")
+	fs.Int64Var(&o.natsMaxStoreMiB, "nats-max-store-mib", envInt64("PRESSO_NATS_MAX_STORE_MIB", 1024), "MiB of disk the embedded JetStream may use, at least --stream-max-mib (PRESSO_NATS_MAX_STORE_MIB)")
 	envInt := func(name string, def int) int {
 		if n, err := strconv.Atoi(getenv(name)); err == nil {
 			return n
@@ -113,6 +128,14 @@ flags (each also from its PRESSO_* environment variable):
 		return o, fmt.Errorf("--signin-rate must be at least 1, not %d", o.signinRate)
 	case o.sweepInterval < 10*time.Millisecond:
 		return o, fmt.Errorf("--sweep-interval must be at least 10ms, not %v", o.sweepInterval)
+	case o.streamMaxMiB < 1:
+		return o, fmt.Errorf("--stream-max-mib must be at least 1, not %d", o.streamMaxMiB)
+	case o.nats == "" && o.natsMaxStoreMiB < o.streamMaxMiB:
+		return o, fmt.Errorf("--nats-max-store-mib (%d) must be at least --stream-max-mib (%d)", o.natsMaxStoreMiB, o.streamMaxMiB)
+	case (o.natsPassword == "") != (o.natsReaderPassword == ""):
+		return o, fmt.Errorf("--nats-password and --nats-reader-password go together: give both or neither")
+	case o.natsPassword != "" && (len(o.natsPassword) < 16 || len(o.natsReaderPassword) < 16 || o.natsPassword == o.natsReaderPassword):
+		return o, fmt.Errorf("--nats-password and --nats-reader-password must differ and have at least 16 characters each")
 	case o.db != "" && !strings.HasPrefix(o.db, "postgres://") && !strings.HasPrefix(o.db, "postgresql://"):
 		return o, fmt.Errorf("--db must be a postgres:// URL (leave it empty for SQLite in --data)")
 	}
@@ -184,9 +207,9 @@ func start(ctx context.Context, o options, stdout io.Writer) (_ *app, err error)
 	if a.db, err = store.Open(ctx, cmp.Or(o.db, filepath.Join(o.data, "presso.db"))); err != nil {
 		return nil, fmt.Errorf("open database: %w", err)
 	}
-	a.bus, err = bus.Open(ctx, bus.Config{URL: o.nats, Listen: o.natsListen, StoreDir: filepath.Join(o.data, "nats"), Stream: o.stream, Replicas: o.streamReplicas, Log: a.log})
-	if err != nil {
-		return nil, fmt.Errorf("open event bus: %w", err)
+	var natsNote string
+	if a.bus, natsNote, err = openBus(ctx, o, a.db, a.log); err != nil {
+		return nil, err
 	}
 	if a.ln, err = net.Listen("tcp", o.addr); err != nil {
 		return nil, fmt.Errorf("listen: %w", err)
@@ -222,7 +245,7 @@ func start(ctx context.Context, o options, stdout io.Writer) (_ *app, err error)
 
 	var w strings.Builder
 	printWelcome(&w, base, a.ln.Addr().String(), o, adminPassword, lanHosts(net.Interfaces, (*net.Interface).Addrs))
-	a.welcome = w.String()
+	a.welcome = w.String() + natsNote
 	return a, nil
 }
 

@@ -97,7 +97,7 @@ func TestRestart(t *testing.T) {
 			ids[e.ID] = true
 		}
 	}
-	seen := streamIDs(t, natsAddr)
+	seen := streamIDs(t, readerURL(t, data, natsAddr))
 	for id := range ids {
 		if seen[id] != 1 {
 			t.Errorf("event %s is on the stream %d times, want once", id, seen[id])
@@ -126,10 +126,11 @@ func unmark(t *testing.T, file string, evs []store.Outboxed) {
 	}
 }
 
-// streamIDs counts how often each event id is on the stream.
+// streamIDs counts how often each event id is on the stream, read through
+// natsAddr (an address, or a URL with a user).
 func streamIDs(t *testing.T, natsAddr string) map[string]int {
 	t.Helper()
-	nc, err := nats.Connect("nats://" + natsAddr)
+	nc, err := nats.Connect(natsURL(natsAddr))
 	if err != nil {
 		t.Fatal(err)
 	}
