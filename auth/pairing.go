@@ -23,7 +23,7 @@ const PairingTTL = 5 * time.Minute
 // typed on a remote.
 const (
 	pairingAlphabet = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
-	pairingLength   = 8 // about 40 bits, against 10 guesses a minute per address for 5 minutes
+	pairingLength   = 8 // about 40 bits, against a tenth of the sign-ins per address a minute, for 5 minutes
 )
 
 // Pairing is a new pairing as the admin sees it, once: the code and the
@@ -81,7 +81,7 @@ func NormalizePairingCode(code string) string {
 // PairByCode signs the caller in as the display of the bar whose pairing
 // code this is. It answers which bar.
 func (s *Service) PairByCode(ctx context.Context, ip, code string) (Session, string, error) {
-	if !s.limits.Allow("pair-ip:"+ip, 10, time.Minute) {
+	if !s.limits.Allow("pair-ip:"+ip, s.perAddr/10, time.Minute) {
 		return Session{}, "", presso.E(presso.KindLimited, presso.CodeRateLimited, "too many pairing attempts: wait a minute")
 	}
 	norm := NormalizePairingCode(code)
@@ -93,7 +93,7 @@ func (s *Service) PairByCode(ctx context.Context, ip, code string) (Session, str
 
 // PairByToken is PairByCode for the pairing link's token.
 func (s *Service) PairByToken(ctx context.Context, ip, token string) (Session, string, error) {
-	if !s.limits.Allow("pair-ip:"+ip, 10, time.Minute) {
+	if !s.limits.Allow("pair-ip:"+ip, s.perAddr/10, time.Minute) {
 		return Session{}, "", presso.E(presso.KindLimited, presso.CodeRateLimited, "too many pairing attempts: wait a minute")
 	}
 	if token == "" || len(token) > 64 {

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"presso"
 	"presso/config"
 	"presso/validator"
 )
@@ -46,5 +47,44 @@ func TestOrderURL(t *testing.T) {
 	v := validator.New(nil, time.Now, "https://coffee.example.com")
 	if got, want := v.OrderURL("demo", "a+b/c"), "https://coffee.example.com/order/demo?code=a%2Bb%2Fc"; got != want {
 		t.Fatalf("OrderURL = %s, want %s", got, want)
+	}
+}
+
+// TestWindowAfterRotation: after a rotation windows are aligned to its
+// time, also for a replica whose clock is a little behind it.
+func TestWindowAfterRotation(t *testing.T) {
+	bar := config.DemoBar()
+	bar.QREpoch = time.Date(2026, 11, 25, 10, 2, 30, 0, time.UTC)
+	cases := []struct {
+		at, start, end string
+	}{
+		{"2026-11-25T10:02:30Z", "2026-11-25T10:02:30Z", "2026-11-25T10:07:30Z"},
+		{"2026-11-25T10:07:29.999Z", "2026-11-25T10:02:30Z", "2026-11-25T10:07:30Z"},
+		{"2026-11-25T10:07:30Z", "2026-11-25T10:07:30Z", "2026-11-25T10:12:30Z"},
+		{"2026-11-25T12:00:00Z", "2026-11-25T11:57:30Z", "2026-11-25T12:02:30Z"},
+		{"2026-11-25T10:02:29Z", "2026-11-25T09:57:30Z", "2026-11-25T10:02:30Z"}, // a clock 1 s behind
+	}
+	for _, c := range cases {
+		at, _ := time.Parse(time.RFC3339Nano, c.at)
+		start, end := validator.Window(bar, at)
+		if got := start.UTC().Format(time.RFC3339); got != c.start {
+			t.Errorf("Window(%s) start = %s, want %s", c.at, got, c.start)
+		}
+		if got := end.UTC().Format(time.RFC3339); got != c.end {
+			t.Errorf("Window(%s) end = %s, want %s", c.at, got, c.end)
+		}
+	}
+}
+
+// TestLive: an ended bar is refused with 410 bar_ended.
+func TestLive(t *testing.T) {
+	bar := config.DemoBar()
+	if err := validator.Live(bar); err != nil {
+		t.Fatalf("Live(open bar) = %v", err)
+	}
+	bar.Ended = true
+	err := validator.Live(bar)
+	if pe, ok := err.(*presso.Error); !ok || pe.Kind != presso.KindExpired || pe.Code != presso.CodeBarEnded {
+		t.Fatalf("Live(ended bar) = %v, want 410 bar_ended", err)
 	}
 }
