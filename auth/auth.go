@@ -204,6 +204,19 @@ func (s *Service) EndSessions(ctx context.Context, tx *store.Tx, userID string) 
 	return s.sessionsEnded(ctx, tx, "", userID)
 }
 
+// SignOutEverywhere ends every session of the caller's staff account, on
+// every device, with their streams.
+func (s *Service) SignOutEverywhere(ctx context.Context, who presso.Identity) error {
+	if !who.Staff() {
+		return presso.E(presso.KindForbidden, presso.CodeForbidden, "only staff accounts can sign out everywhere: sign out instead")
+	}
+	if err := s.db.Tx(ctx, func(tx *store.Tx) error { return s.EndSessions(ctx, tx, who.ID) }); err != nil {
+		return err
+	}
+	s.Wake()
+	return nil
+}
+
 // sessionsEnded writes the AuthService.SessionsEnded event for one session
 // (by its token hash) or every session of a user. It belongs to no bar:
 // its subject is presso._.AuthService.SessionsEnded.

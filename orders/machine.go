@@ -202,10 +202,11 @@ func codeValid(ctx context.Context, c *change) error {
 }
 
 // underLimit counts the order against the customer's drinks for the bar's
-// day. Staff are exempt. The customer's day is locked before the bar (in
+// day. Staff are exempt at their own bar only: elsewhere a barista is a
+// customer like any other. The customer's day is locked before the bar (in
 // hasRoom), the order every path takes them in.
 func underLimit(ctx context.Context, c *change) error {
-	if c.who.Staff() {
+	if c.who.StaffOf(c.bar.ID) {
 		return nil
 	}
 	limit := c.bar.Limits.MaxPerCustomer
@@ -236,7 +237,7 @@ func hasRoom(ctx context.Context, c *change) error {
 func create(_ context.Context, c *change) error {
 	c.after.ID, c.after.EventID = presso.NewID("o"), c.bar.ID
 	c.after.UserID, c.after.UserName = c.who.ID, c.who.Name
-	c.after.Day, c.after.Exempt, c.after.CreatedAt = c.bar.Day(c.now), c.who.Staff(), c.now
+	c.after.Day, c.after.Exempt, c.after.CreatedAt = c.bar.Day(c.now), c.who.StaffOf(c.bar.ID), c.now
 	return nil
 }
 

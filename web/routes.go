@@ -46,21 +46,6 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.HandleFunc("POST /api/orders/{id}/{action}", s.user(s.orderAction)) // orders: baristas of the bar; the owner may cancel until it is being made
 	mux.HandleFunc("GET /api/orders/{id}/history", s.user(s.orderHistory))  // orders: as GET /api/orders/{id}
 
-	// The admin console (admin.go): staff, own password, menu availability,
-	// a new QR code now, screen pairing, audit, export and import.
-	mux.HandleFunc("GET /api/staff", s.admin("list staff accounts", s.listStaff))
-	mux.HandleFunc("PATCH /api/staff/{username}", s.admin("change staff accounts", s.patchStaff))
-	mux.HandleFunc("POST /api/me/password", s.user(s.myPassword))                    // auth: staff only
-	mux.HandleFunc("PATCH /api/events/{event}/menu/{drink}", s.user(s.setAvailable)) // config: admins and baristas of the bar
-	mux.HandleFunc("POST /api/events/{event}/qr/rotate", s.user(s.rotateQR))         // config: admins and baristas of the bar
-	mux.HandleFunc("POST /api/events/{event}/pairings", s.admin("pair a screen", s.createPairing))
-	mux.HandleFunc("POST /api/pair", s.anyone(s.pair))
-	mux.HandleFunc("GET /pair/{token}", s.anyone(s.pairLink))
-	mux.HandleFunc("GET /api/events/{event}/audit", s.admin("read the audit", s.audit))
-	mux.HandleFunc("GET /api/audit", s.admin("read the audit", s.audit))
-	mux.HandleFunc("GET /api/events/{event}/export", s.admin("export a bar", s.exportBar))
-	mux.HandleFunc("POST /api/events/import", s.admin("import a bar", s.importBar))
-
 	// Screens for a rush (walkup.go, apidoc.go): walk-up orders, "Call
 	// again", checking a scanned code, and the API reference at /api/.
 	mux.HandleFunc("POST /api/events/{event}/walkups", s.user(s.walkup)) // orders: baristas of the bar
@@ -238,7 +223,7 @@ func (s *Server) signOut(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 	}
-	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, Secure: s.SecureCookies, SameSite: http.SameSiteLaxMode})
+	s.clearSessionCookie(w)
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }
@@ -312,8 +297,13 @@ func (s *Server) startOrder(w http.ResponseWriter, r *http.Request, who presso.I
 	if err := decode(w, r, &in); err != nil {
 		return err
 	}
+	release, err := s.orderStartChecks(r, who, r.PathValue("event"), in.Code)
+	if err != nil {
+		return err
+	}
 	o, err := s.Orders.Start(r.Context(), who, r.PathValue("event"), in.Code)
 	if err != nil {
+		release()
 		return err
 	}
 	return writeJSON(w, http.StatusCreated, o)

@@ -54,6 +54,11 @@ func (s *Server) myStream(w http.ResponseWriter, r *http.Request, who presso.Ide
 // client gets a snapshot first, whose id is where the live feed picks up.
 // The subscription ends when who's session is signed out.
 func (s *Server) stream(w http.ResponseWriter, r *http.Request, who presso.Identity, ch publisher.Channel, snapshot func(context.Context) (any, error)) error {
+	release, err := s.openStream(w, r) // guard.go: stream caps; no read deadline
+	if err != nil {
+		return err
+	}
+	defer release()
 	holder := publisher.Holder{UserID: who.ID}
 	if c, err := r.Cookie(sessionCookie); err == nil && who.ID != "" {
 		holder.SessionHash = auth.HashToken(c.Value)

@@ -4,6 +4,7 @@
 package web
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -11,6 +12,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"strings"
 	"time"
 
@@ -41,8 +43,24 @@ type Server struct {
 	Apps http.Handler
 	// SecureCookies marks cookies Secure (when served over https).
 	SecureCookies bool
+	// HSTS sends Strict-Transport-Security: presso itself serves HTTPS.
+	HSTS bool
+	// TrustedProxies are the proxies whose X-Forwarded-For is believed:
+	// the client address for limits is the rightmost hop not in them.
+	TrustedProxies []netip.Prefix
+	// ReadTimeout bounds how long a request's body may take to arrive
+	// (SSE streams read nothing and are exempt); 0 means 30 s.
+	ReadTimeout time.Duration
+	// MaxStreams and MaxStreamsPerAddr cap the open SSE streams in all
+	// and per client address (0: no cap).
+	MaxStreams, MaxStreamsPerAddr int
+	// NameOrdersPerAddr is how many orders one client address may start
+	// with one QR code at a bar in name mode; 0 means half the code's uses.
+	NameOrdersPerAddr int
 	// Streams ends every open SSE stream when cancelled, for shutdown.
 	Streams context.Context
+
+	streamSlots *slots // set by Handler
 	// Dev is --dev: it adds demo conveniences, such as the home page's
 	// "try it without a phone" (GET /api/events/{event}/try).
 	Dev bool
@@ -59,7 +77,8 @@ func (s *Server) Handler() http.Handler {
 	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, presso.E(presso.KindForbidden, presso.CodeCrossOrigin, "cross-origin request refused"))
 	}))
-	return s.logRequests(cop.Handler(mux))
+	s.streamSlots = newSlots(s.MaxStreams, s.MaxStreamsPerAddr)
+	return s.guard(s.logRequests(cop.Handler(mux)))
 }
 
 // status is the one mapping from error kinds to HTTP statuses.
@@ -144,7 +163,8 @@ func decode(w http.ResponseWriter, r *http.Request, v any) error {
 
 // decodeJSON is the strict decoder behind every request body.
 func decodeJSON(body io.Reader, v any) error {
-	dec := json.NewDecoder(body)
+	var seen bytes.Buffer // what the decoder read, to name a map key in a type error
+	dec := json.NewDecoder(io.TeeReader(body, &seen))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
 		var syn *json.SyntaxError
@@ -159,6 +179,11 @@ func decodeJSON(body io.Reader, v any) error {
 			return presso.Invalid("body", "the request body is not valid JSON (at byte %d)", syn.Offset)
 		case errors.As(err, &typ):
 			field := typ.Field
+			// The path names struct fields only; a value inside a map
+			// (modifiers.milk) is named by the keys that lead to it.
+			if keys := keysAt(seen.Bytes(), typ.Offset); field != "" && len(keys) > strings.Count(field, ".")+1 {
+				field += "." + strings.Join(keys[strings.Count(field, ".")+1:], ".")
+			}
 			if field == "" {
 				field = "body"
 			}
@@ -206,9 +231,18 @@ func jsonType(kind string) string {
 	return "a " + kind
 }
 
-// clientIP is the peer address, for rate limits. Behind a proxy every
-// client shares one address; see docs/deploy.md.
+// clientIP is the client's address as limits count it (auth.AddressKey):
+// the peer, or behind a trusted proxy the address it forwarded for (see
+// guard and docs/deploy.md).
 func clientIP(r *http.Request) string {
+	if ip, ok := r.Context().Value(clientKey{}).(string); ok {
+		return ip
+	}
+	return auth.AddressKey(peerIP(r))
+}
+
+// peerIP is the address the connection comes from.
+func peerIP(r *http.Request) string {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
 		return r.RemoteAddr

@@ -100,7 +100,7 @@ func newAzEnv(t *testing.T) *azEnv {
 	e.creds = [azCount][2]string{azBaristaX: {"barista", "barista"}, azBaristaY: {"barista-other", "other"},
 		azDisplayX: {"display", "display"}, azAdmin: {"admin", "admin"}}
 	clients := [azCount]*client{
-		azCustA:    e.s.customer(t, "Ann"),
+		azCustA:    e.s.emailCustomer(t, "ann@example.com"), // by e-mail code: a name session orders at its own bar only, and A orders at X and Y
 		azCustB:    e.s.customer(t, "Bob"),
 		azBaristaX: e.s.staff(t, "barista", "barista"),
 		azBaristaY: e.s.staff(t, "barista-other", "other"),
@@ -610,6 +610,8 @@ func TestAuthzMatrix(t *testing.T) {
 		azOrderAction("POST /api/orders/{Y waiting}/cancel", azBarY, "waiting", "POST", "cancel", nil, "cancelled", azWant{401, 200, 404, 404, 200, 404, 200}),
 	}
 	rows = append(rows, azRushRows()...) // screens for a rush (authz_rush_test.go)
+	rows = append(rows, azAdminRows()...) // the admin console (authz_admin_test.go)
+	rows = append(rows, azSecurityRows()...) // security (authz_security_test.go)
 
 	cells := 0
 	for _, row := range rows {

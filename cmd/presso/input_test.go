@@ -102,7 +102,7 @@ func TestInput(t *testing.T) {
 			{name: "drink is a number", body: `{"drink":7}`, code: "invalid", field: "drink", msg: "drink must be a string, not a JSON number"},
 			{name: "drink is a list", body: `{"drink":["flat-white"]}`, code: "invalid", field: "drink"},
 			{name: "modifiers is a string", body: `{"drink":"flat-white","modifiers":"oat"}`, code: "invalid", field: "modifiers"},
-			{name: "option is a list", body: `{"drink":"flat-white","modifiers":{"milk":["oat"]}}`, code: "invalid", field: "modifiers"},
+			{name: "option is a list", body: `{"drink":"flat-white","modifiers":{"milk":["oat"]}}`, code: "invalid", field: "modifiers.milk"},
 			{name: "body is a list", body: `["flat-white"]`, code: "invalid", field: "body"},
 			{name: "unknown field", body: `{"drink":"flat-white","size":"large"}`, code: "invalid", field: "size", msg: `unknown field "size"`},
 			{name: "unknown field only", body: `{"coffee":"flat-white"}`, code: "invalid", field: "coffee"},

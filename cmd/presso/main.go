@@ -58,6 +58,7 @@ type options struct {
 	streamReplicas, signinRate                                             int
 	dev                                                                    bool
 	sweepInterval                                                          time.Duration
+	sec                                                                    security // HTTP hardening and HTTPS (security.go)
 
 	// The bus: the embedded listener's passwords, the stream's and the
 	// embedded store's sizes (issue 8).
@@ -115,11 +116,15 @@ flags (each also from its PRESSO_* environment variable):
 	fs.BoolVar(&o.dev, "dev", env("PRESSO_DEV", "") == "1" || env("PRESSO_DEV", "") == "true", "demo mode: fixed demo accounts, sign-in codes in responses (PRESSO_DEV)")
 	fs.IntVar(&o.signinRate, "signin-rate", envInt("PRESSO_SIGNIN_RATE", auth.DefaultAddressLimit), "sign-ins per client address per minute (PRESSO_SIGNIN_RATE)")
 	fs.DurationVar(&o.sweepInterval, "sweep-interval", 500*time.Millisecond, "how often deadlines are checked")
+	o.sec.flags(fs, env, envInt)
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
 	if fs.NArg() > 0 {
 		return o, fmt.Errorf("unexpected argument %q (see presso -h)", fs.Arg(0))
+	}
+	if err := o.sec.check(); err != nil {
+		return o, err
 	}
 	switch {
 	case o.streamReplicas < 1 || o.streamReplicas > 5:
@@ -179,6 +184,8 @@ type app struct {
 	ln         net.Listener
 	http       *http.Server
 	endStreams context.CancelFunc // ends every SSE stream
+	acmeSrv    *http.Server       // --acme-domain: HTTP-01 challenges and the redirect to HTTPS
+	acmeLn     net.Listener
 
 	// The background work, which serve runs while HTTP serves.
 	relay   *bus.Relay
@@ -211,10 +218,27 @@ func start(ctx context.Context, o options, stdout io.Writer) (_ *app, err error)
 	if a.bus, natsNote, err = openBus(ctx, o, a.db, a.log); err != nil {
 		return nil, err
 	}
-	if a.ln, err = net.Listen("tcp", o.addr); err != nil {
-		return nil, fmt.Errorf("listen: %w", err)
+	fileLimit, ferr := raiseFileLimit()
+	if ferr != nil {
+		a.log.Warn("open-file limit not raised", "limit", fileLimit, "err", ferr)
 	}
-	base := strings.TrimRight(cmp.Or(o.publicURL, "http://"+displayHost(a.ln.Addr().String())), "/")
+	conns, streamCap := o.sec.caps(fileLimit)
+	a.log.Info("connection caps", "openFiles", fileLimit, "conns", conns, "connsPerAddr", o.sec.maxConnsPerAddr, "streams", streamCap, "streamsPerAddr", o.sec.maxStreamsPerAddr)
+	l, err := o.sec.listen(o.addr, o.data, conns, a.log)
+	if err != nil {
+		return nil, err
+	}
+	a.ln = l.ln
+	scheme := "http://"
+	if l.tlsConfig != nil {
+		scheme = "https://"
+	}
+	host := displayHost(a.ln.Addr().String())
+	if l.acme != nil {
+		host = acmeFirstDomain(o.sec.acmeDomain)
+	}
+	base := strings.TrimRight(cmp.Or(o.publicURL, scheme+host), "/")
+	a.acmeSrv, a.acmeLn = acmeHTTP(l.acme, o.sec.acmeListen, a.log)
 
 	var mailer auth.Mailer
 	if o.smtpURL != "" {
@@ -225,6 +249,7 @@ func start(ctx context.Context, o options, stdout io.Writer) (_ *app, err error)
 	now := time.Now
 	a.relay = bus.NewRelay(a.db, a.bus, now, a.log)
 	a.auth = auth.New(a.db, now, o.dev, mailer, a.log, o.signinRate)
+	a.auth.SetRelay(a.relay.Notify)
 	a.orders = orders.New(a.db, now, a.relay.Notify, a.log)
 	a.pub = publisher.New(a.bus, a.log)
 	cfg := config.New(a.db, now, a.relay.Notify)
@@ -240,7 +265,8 @@ func start(ctx context.Context, o options, stdout io.Writer) (_ *app, err error)
 	a.endStreams = endStreams
 	srv := &web.Server{DB: a.db, Bus: a.bus, Auth: a.auth, Config: cfg, Validator: validator.New(a.db, now, base), Orders: a.orders,
 		Publisher: a.pub, Log: a.log, Now: now, Apps: ui.New(o.dev), SecureCookies: strings.HasPrefix(base, "https://"), Streams: streams, Dev: o.dev}
-	a.http = &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second}
+	o.sec.configure(srv, streamCap)
+	a.http = httpServer(srv.Handler(), &o.sec, a.log, l.tlsConfig)
 	a.http.RegisterOnShutdown(endStreams)
 
 	var w strings.Builder
@@ -264,6 +290,10 @@ func (a *app) serve(ctx context.Context) error {
 	wg.Go(func() { a.auth.RunCleanup(bg, 10*time.Minute) })
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- a.http.Serve(a.ln) }()
+	if a.acmeSrv != nil {
+		go a.acmeSrv.Serve(a.acmeLn)
+		defer a.acmeSrv.Close()
+	}
 	io.WriteString(a.stdout, a.welcome)
 
 	var err error
@@ -294,6 +324,9 @@ func (a *app) close() {
 	}
 	if a.ln != nil {
 		a.ln.Close()
+	}
+	if a.acmeLn != nil {
+		a.acmeLn.Close()
 	}
 	if a.bus != nil {
 		a.bus.Close()
