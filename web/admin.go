@@ -54,29 +54,31 @@ func (s *Server) createBar(w http.ResponseWriter, r *http.Request, who presso.Id
 	if err != nil {
 		return err
 	}
-	var in struct {
-		presso.Bar
-		CopyFrom string `json:"copyFrom"`
-	}
-	if err := decodeJSON(bytes.NewReader(body), &in); err != nil {
-		return err
-	}
-	if in.CopyFrom == "" {
-		out, err := s.Config.Create(r.Context(), who, &in.Bar)
+	var fields map[string]json.RawMessage
+	if json.Unmarshal(body, &fields) != nil || fields["copyFrom"] == nil {
+		var b presso.Bar
+		if err := decodeJSON(bytes.NewReader(body), &b); err != nil {
+			return err
+		}
+		out, err := s.Config.Create(r.Context(), who, &b)
 		if err != nil {
 			return err
 		}
 		return writeJSON(w, http.StatusCreated, out)
 	}
-	var fields map[string]json.RawMessage
-	if err := json.Unmarshal(body, &fields); err != nil {
-		return presso.Invalid("body", "the request body is not a JSON object")
+	var in struct {
+		ID       string `json:"id"`
+		Name     string `json:"name"`
+		CopyFrom string `json:"copyFrom"`
+		Open     bool   `json:"open"`
 	}
-	for f := range fields {
-		// A copy is given only these: the rest comes from the bar it copies.
-		if f != "id" && f != "name" && f != "copyFrom" && f != "open" {
-			return presso.Invalid(f, "a copy takes its %s from %s: send only id, name, copyFrom and open", f, in.CopyFrom)
+	if err := decodeJSON(bytes.NewReader(body), &in); err != nil {
+		var pe *presso.Error
+		if errors.As(err, &pe) && fields[pe.Field] != nil && pe.Field != "id" && pe.Field != "name" && pe.Field != "copyFrom" && pe.Field != "open" {
+			// A copy takes everything else from the bar it copies.
+			return presso.Invalid(pe.Field, "a copy takes its %s from the bar it copies: send only id, name, copyFrom and open", pe.Field)
 		}
+		return err
 	}
 	out, err := s.Config.Copy(r.Context(), who, in.CopyFrom, in.ID, in.Name, in.Open)
 	if err != nil {
