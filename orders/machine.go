@@ -184,6 +184,9 @@ func all(guards ...Guard) Guard {
 // barOpen turns scans away while the bar is closed; orders already made
 // go on.
 func barOpen(_ context.Context, c *change) error {
+	if err := validator.Live(c.bar); err != nil {
+		return err // an ended bar says so, closed or not
+	}
 	if !c.bar.Open {
 		return presso.E(presso.KindClosed, presso.CodeClosed, "%s is closed right now", c.bar.Name)
 	}

@@ -117,6 +117,9 @@ func TestEndedBar(t *testing.T) {
 	admin.must(200, "PATCH", "/api/events/demo", map[string]any{"ended": true}, nil)
 
 	ann.wantError(410, "bar_ended", "", "POST", "/api/events/demo/orders", map[string]string{"code": code})
+	// Closed as well, it still says it has ended.
+	admin.must(200, "PATCH", "/api/events/demo", map[string]any{"open": false}, nil)
+	ann.wantError(410, "bar_ended", "", "POST", "/api/events/demo/orders", map[string]string{"code": code})
 	admin.wantError(410, "bar_ended", "", "GET", "/api/events/demo/qr", nil)
 	admin.wantError(410, "bar_ended", "", "POST", "/api/events/demo/qr/rotate", nil)
 	var list struct {
@@ -148,7 +151,7 @@ func TestEndedBar(t *testing.T) {
 	if got.State != "waiting" {
 		t.Fatalf("the order at the ended bar is %s, want waiting", got.State)
 	}
-	admin.must(200, "PATCH", "/api/events/demo", map[string]any{"ended": false}, nil)
+	admin.must(200, "PATCH", "/api/events/demo", map[string]any{"ended": false, "open": true}, nil)
 	bob := s.customer(t, "Bob")
 	bob.must(201, "POST", "/api/events/demo/orders", map[string]string{"code": s.code(t, admin, "demo")}, nil)
 }
