@@ -369,7 +369,9 @@ func TestAttackNameOrders(t *testing.T) {
 
 	// A name session orders at its own bar only.
 	ann := s.customerFrom(t, "Ann", "127.0.0.7")
-	var out struct{ Error struct{ Code, Message string } }
+	var out struct {
+		Error struct{ Code, Message string }
+	}
 	if st := ann.do("POST", "/api/events/conf/orders", map[string]string{"code": s.code(t, admin, "conf")}, &out); st != 403 ||
 		out.Error.Code != "forbidden" || out.Error.Message != "you signed in by name at another bar: sign in at Conference bar to order here" {
 		t.Fatalf("a name session of demo ordering at conf = %d %+v, want 403 forbidden naming the bar", st, out)
