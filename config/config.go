@@ -171,6 +171,9 @@ func validateMenu(menu []presso.MenuItem) error {
 		if d.Name == "" || len(d.Name) > 100 {
 			return presso.Invalid(f+".name", "drink %q needs a name of 1-100 characters", d.ID)
 		}
+		if d.Icon != "" && !idPattern.MatchString(d.Icon) {
+			return presso.Invalid(f+".icon", "the icon of %q is a name such as \"flat-white\" (or empty)", d.ID)
+		}
 		groups := map[string]bool{}
 		for _, g := range d.Modifiers {
 			gf := f + ".modifiers." + g.ID
@@ -178,12 +181,12 @@ func validateMenu(menu []presso.MenuItem) error {
 				return presso.Invalid(f+".modifiers", "modifier group id %q is missing, malformed or repeated", g.ID)
 			}
 			groups[g.ID] = true
-			if g.Name == "" || len(g.Options) == 0 {
-				return presso.Invalid(gf, "modifier group %q needs a name and at least one option", g.ID)
+			if g.Name == "" || len(g.Name) > 100 || len(g.Options) == 0 || len(g.Options) > 50 {
+				return presso.Invalid(gf, "modifier group %q needs a name of 1-100 characters and 1-50 options", g.ID)
 			}
 			opts := map[string]bool{}
 			for _, o := range g.Options {
-				if !idPattern.MatchString(o.ID) || opts[o.ID] || o.Name == "" {
+				if !idPattern.MatchString(o.ID) || opts[o.ID] || o.Name == "" || len(o.Name) > 100 {
 					return presso.Invalid(gf, "option %q of group %q is missing, malformed or repeated", o.ID, g.ID)
 				}
 				opts[o.ID] = true

@@ -2,6 +2,7 @@ package config_test
 
 import (
 	"errors"
+	"strings"
 	"testing"
 
 	"presso"
@@ -82,6 +83,16 @@ func TestPatchApply(t *testing.T) {
 		{"menu default not an option", config.Patch{Menu: &[]presso.MenuItem{{ID: "latte", Name: "Latte", Available: true,
 			Modifiers: []presso.ModifierGroup{{ID: "milk", Name: "Milk", Default: "soy", Options: []presso.Option{{ID: "regular", Name: "Regular"}}}}}}},
 			"menu.latte.modifiers.milk.default", nil},
+		{"menu icon not a name", config.Patch{Menu: &[]presso.MenuItem{{ID: "latte", Name: "Latte", Icon: "../latte.svg", Available: true}}},
+			"menu.latte.icon", nil},
+		{"menu group name too long", config.Patch{Menu: &[]presso.MenuItem{{ID: "latte", Name: "Latte", Available: true,
+			Modifiers: []presso.ModifierGroup{{ID: "milk", Name: strings.Repeat("m", 101), Options: []presso.Option{{ID: "regular", Name: "Regular"}}}}}}},
+			"menu.latte.modifiers.milk", nil},
+		{"menu option name too long", config.Patch{Menu: &[]presso.MenuItem{{ID: "latte", Name: "Latte", Available: true,
+			Modifiers: []presso.ModifierGroup{{ID: "milk", Name: "Milk", Options: []presso.Option{{ID: "regular", Name: strings.Repeat("r", 101)}}}}}}},
+			"menu.latte.modifiers.milk", nil},
+		{"menu icon empty", config.Patch{Menu: &[]presso.MenuItem{{ID: "latte", Name: "Latte", Available: true}}},
+			"<nil>", func(b *presso.Bar) bool { return b.Menu[0].Icon == "" }},
 		{"menu default filled in", config.Patch{Menu: &[]presso.MenuItem{{ID: "latte", Name: "Latte", Available: true,
 			Modifiers: []presso.ModifierGroup{{ID: "milk", Name: "Milk", Options: []presso.Option{{ID: "regular", Name: "Regular"}}}}}}},
 			"<nil>", func(b *presso.Bar) bool { return b.Menu[0].Modifiers[0].Default == "regular" }},
