@@ -557,3 +557,52 @@ func TestCopy(t *testing.T) {
 		}
 	})
 }
+
+// TestImport: the console's import takes a `presso export` of a new bar,
+// checks its settings, and writes its audit row with it.
+func TestImport(t *testing.T) {
+	engines(t, func(t *testing.T, e *env) {
+		ctx := t.Context()
+		x, err := e.cfg.Export(ctx, admin, "demo")
+		if err != nil {
+			t.Fatal(err)
+		}
+		x.Bar.ID, x.Events = "moved", nil // the events' ids are demo's, which stays here
+		if _, err := e.cfg.Export(ctx, baristaX, "demo"); presso.KindOf(err) != presso.KindForbidden {
+			t.Fatalf("Export() by a barista = %v, want forbidden", err)
+		}
+		n := len(e.audit(t))
+		bad := *x
+		badBar := *x.Bar
+		badBar.Name = ""
+		bad.Bar = &badBar
+		for _, c := range []struct {
+			name string
+			who  presso.Identity
+			x    *store.BarExport
+			kind presso.Kind
+		}{
+			{"by a barista", baristaX, x, presso.KindForbidden},
+			{"a bar without a name", admin, &bad, presso.KindInvalid},
+			{"not an export", admin, &store.BarExport{Format: 2}, presso.KindInvalid},
+		} {
+			if err := e.cfg.Import(ctx, c.who, c.x); presso.KindOf(err) != c.kind || err == nil {
+				t.Fatalf("Import(%s) = %v, want kind %d", c.name, err, c.kind)
+			}
+		}
+		e.wantAudit(t, n)
+		if _, err := e.cfg.Get(ctx, "moved"); presso.KindOf(err) != presso.KindNotFound {
+			t.Fatalf("a refused import made the bar: %v", err)
+		}
+		if err := e.cfg.Import(ctx, admin, x); err != nil {
+			t.Fatal(err)
+		}
+		e.wantAudit(t, n, row(admin, t0, "bar.import", "moved", "moved", nil, map[string]any{"orders": float64(0), "events": float64(0)}))
+		if got, err := e.cfg.Get(ctx, "moved"); err != nil || got.Name != "Demo bar" {
+			t.Fatalf("the imported bar = %+v, %v", got, err)
+		}
+		if err := e.cfg.Import(ctx, admin, x); presso.KindOf(err) != presso.KindConflict {
+			t.Fatalf("a second import = %v, want conflict", err)
+		}
+	})
+}
