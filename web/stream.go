@@ -59,6 +59,7 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request, who presso.Ident
 		return err
 	}
 	defer release()
+	defer s.Metrics.StreamOpened(channelName(ch.Kind))()
 	holder := publisher.Holder{UserID: who.ID}
 	if c, err := r.Cookie(sessionCookie); err == nil && who.ID != "" {
 		holder.SessionHash = auth.HashToken(c.Value)

@@ -20,6 +20,7 @@ import (
 	"presso/auth"
 	"presso/bus"
 	"presso/config"
+	"presso/metrics"
 	"presso/orders"
 	"presso/publisher"
 	"presso/store"
@@ -64,6 +65,8 @@ type Server struct {
 	// Dev is --dev: it adds demo conveniences, such as the home page's
 	// "try it without a phone" (GET /api/events/{event}/try).
 	Dev bool
+	// Metrics, if set, counts the requests by route and the open streams.
+	Metrics *metrics.Metrics
 }
 
 // Handler returns the whole HTTP surface.
@@ -269,6 +272,7 @@ func (s *Server) logRequests(next http.Handler) http.Handler {
 		start := time.Now()
 		sw := &statusWriter{ResponseWriter: w, code: 200}
 		next.ServeHTTP(sw, r)
+		s.Metrics.Request(r.Pattern, sw.code, time.Since(start))
 		s.Log.Debug("request", "method", r.Method, "path", r.URL.Path, "status", sw.code, "dur", time.Since(start))
 	})
 }

@@ -609,9 +609,10 @@ func TestAuthzMatrix(t *testing.T) {
 		azOrderAction("POST /api/orders/{Y queued}/make", azBarY, "queued", "POST", "make", nil, "making", azWant{401, 403, 404, 404, 200, 404, 200}),
 		azOrderAction("POST /api/orders/{Y waiting}/cancel", azBarY, "waiting", "POST", "cancel", nil, "cancelled", azWant{401, 200, 404, 404, 200, 404, 200}),
 	}
-	rows = append(rows, azRushRows()...) // screens for a rush (authz_rush_test.go)
-	rows = append(rows, azAdminRows()...) // the admin console (authz_admin_test.go)
+	rows = append(rows, azRushRows()...)     // screens for a rush (authz_rush_test.go)
+	rows = append(rows, azAdminRows()...)    // the admin console (authz_admin_test.go)
 	rows = append(rows, azSecurityRows()...) // security (authz_security_test.go)
+	rows = append(rows, azStatsRows()...)    // the day's figures (authz_stats_test.go)
 
 	cells := 0
 	for _, row := range rows {

@@ -6,8 +6,11 @@ import (
 
 // BenchmarkHTTPLifecycle is one whole order over HTTP against run():
 // redeem, choose, make, complete — the four requests a real order takes.
-func BenchmarkHTTPLifecycle(b *testing.B) {
-	s := startServer(b, "")
+func BenchmarkHTTPLifecycle(b *testing.B) { benchLifecycle(b) }
+
+// benchLifecycle is the lifecycle benchmark on a server started with args.
+func benchLifecycle(b *testing.B, args ...string) {
+	s := startServer(b, "", args...)
 	admin := s.staff(b, "admin", "admin")
 	admin.must(200, "PATCH", "/api/events/demo", map[string]any{"limits": map[string]int{"drinksPerCode": 10000, "windowSeconds": 86400, "maxQueue": 1000, "maxPerCustomer": 1000}}, nil)
 	barista := s.staff(b, "barista", "barista")

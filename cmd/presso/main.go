@@ -60,6 +60,10 @@ type options struct {
 	sweepInterval                                                          time.Duration
 	sec                                                                    security // HTTP hardening and HTTPS (security.go)
 
+	// What the server says about itself (issue 10): metrics on their own
+	// listener (empty: off), and the log's format.
+	metricsAddr, logFormat string
+
 	// The bus: the embedded listener's passwords, the stream's and the
 	// embedded store's sizes (issue 8).
 	natsPassword, natsReaderPassword string
@@ -113,6 +117,8 @@ flags (each also from its PRESSO_* environment variable):
 	fs.StringVar(&o.publicURL, "public-url", env("PRESSO_PUBLIC_URL", ""), "base URL the QR codes point to, e.g. https://coffee.example.com (PRESSO_PUBLIC_URL)")
 	fs.StringVar(&o.smtpURL, "smtp-url", env("PRESSO_SMTP_URL", ""), "smtp://user:pass@host:port?from=addr for sign-in codes; empty logs them (PRESSO_SMTP_URL)")
 	fs.StringVar(&o.logLevel, "log-level", env("PRESSO_LOG_LEVEL", "info"), "debug, info, warn or error (PRESSO_LOG_LEVEL)")
+	fs.StringVar(&o.logFormat, "log-format", env("PRESSO_LOG_FORMAT", "text"), "text (for people) or json (for machines) (PRESSO_LOG_FORMAT)")
+	fs.StringVar(&o.metricsAddr, "metrics-addr", env("PRESSO_METRICS_ADDR", ""), "serve Prometheus metrics at http://host:port/metrics, apart from the apps; empty: no metrics (PRESSO_METRICS_ADDR)")
 	fs.BoolVar(&o.dev, "dev", env("PRESSO_DEV", "") == "1" || env("PRESSO_DEV", "") == "true", "demo mode: fixed demo accounts, sign-in codes in responses (PRESSO_DEV)")
 	fs.IntVar(&o.signinRate, "signin-rate", envInt("PRESSO_SIGNIN_RATE", auth.DefaultAddressLimit), "sign-ins per client address per minute (PRESSO_SIGNIN_RATE)")
 	fs.DurationVar(&o.sweepInterval, "sweep-interval", 500*time.Millisecond, "how often deadlines are checked")
@@ -195,6 +201,7 @@ type app struct {
 	sweep   time.Duration
 	welcome string // printed once serving, to stdout
 	stdout  io.Writer
+	obs     observer // metrics (observe.go)
 }
 
 // start opens the database, the event bus and the listener, and wires the
@@ -205,7 +212,11 @@ func start(ctx context.Context, o options, stdout io.Writer) (_ *app, err error)
 	if err := level.UnmarshalText([]byte(o.logLevel)); err != nil {
 		return nil, fmt.Errorf("--log-level: %w", err)
 	}
-	a := &app{log: slog.New(slog.NewTextHandler(stdout, &slog.HandlerOptions{Level: level})), sweep: o.sweepInterval, stdout: stdout}
+	log, err := newLogger(o.logFormat, stdout, level)
+	if err != nil {
+		return nil, err
+	}
+	a := &app{log: log, sweep: o.sweepInterval, stdout: stdout}
 	defer func() {
 		if err != nil {
 			a.close()
@@ -213,6 +224,9 @@ func start(ctx context.Context, o options, stdout io.Writer) (_ *app, err error)
 	}()
 	if a.db, err = store.Open(ctx, cmp.Or(o.db, filepath.Join(o.data, "presso.db"))); err != nil {
 		return nil, fmt.Errorf("open database: %w", err)
+	}
+	if err := a.startMetrics(o.metricsAddr); err != nil {
+		return nil, err
 	}
 	var natsNote string
 	if a.bus, natsNote, err = openBus(ctx, o, a.db, a.log); err != nil {
@@ -251,6 +265,8 @@ func start(ctx context.Context, o options, stdout io.Writer) (_ *app, err error)
 	a.auth = auth.New(a.db, now, o.dev, mailer, a.log, o.signinRate)
 	a.auth.SetRelay(a.relay.Notify)
 	a.orders = orders.New(a.db, now, a.relay.Notify, a.log)
+	a.orders.Instrument(a.obs.metrics)
+	a.relay.Instrument(a.obs.metrics)
 	a.pub = publisher.New(a.bus, a.log)
 	cfg := config.New(a.db, now, a.relay.Notify)
 	if err := cfg.Seed(ctx, config.DemoBar()); err != nil {
@@ -265,6 +281,7 @@ func start(ctx context.Context, o options, stdout io.Writer) (_ *app, err error)
 	a.endStreams = endStreams
 	srv := &web.Server{DB: a.db, Bus: a.bus, Auth: a.auth, Config: cfg, Validator: validator.New(a.db, now, base), Orders: a.orders,
 		Publisher: a.pub, Log: a.log, Now: now, Apps: ui.New(o.dev), SecureCookies: strings.HasPrefix(base, "https://"), Streams: streams, Dev: o.dev}
+	srv.Metrics = a.obs.metrics
 	o.sec.configure(srv, streamCap)
 	a.http = httpServer(srv.Handler(), &o.sec, a.log, l.tlsConfig)
 	a.http.RegisterOnShutdown(endStreams)
@@ -288,13 +305,15 @@ func (a *app) serve(ctx context.Context) error {
 	wg.Go(func() { a.orders.RunSweeper(bg, a.sweep) })
 	wg.Go(func() { a.pub.Run(bg) })
 	wg.Go(func() { a.auth.RunCleanup(bg, 10*time.Minute) })
+	wg.Go(func() { a.orders.RunSummary(bg, time.Minute) })
+	stopMetrics := a.serveMetrics()
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- a.http.Serve(a.ln) }()
 	if a.acmeSrv != nil {
 		go a.acmeSrv.Serve(a.acmeLn)
 		defer a.acmeSrv.Close()
 	}
-	io.WriteString(a.stdout, a.welcome)
+	io.WriteString(a.stdout, a.welcome+a.metricsNote())
 
 	var err error
 	select {
@@ -307,6 +326,7 @@ func (a *app) serve(ctx context.Context) error {
 	if serr := a.http.Shutdown(sctx); serr != nil && err == nil {
 		err = serr
 	}
+	stopMetrics()
 	stopBG()
 	wg.Wait()
 	if errors.Is(err, http.ErrServerClosed) {
@@ -328,6 +348,7 @@ func (a *app) close() {
 	if a.acmeLn != nil {
 		a.acmeLn.Close()
 	}
+	a.closeMetrics()
 	if a.bus != nil {
 		a.bus.Close()
 	}

@@ -326,7 +326,9 @@ func testOutboxBacklog(t *testing.T, db *store.DB) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tx(t, db, func(tx *store.Tx) error { return tx.MarkPublished(t.Context(), []int64{pending[1].Seq}, at(time.Minute)) })
+	tx(t, db, func(tx *store.Tx) error {
+		return tx.MarkPublished(t.Context(), []int64{pending[1].Seq}, at(time.Minute))
+	})
 	n, oldest, ok, err := db.OutboxBacklog(t.Context())
 	if err != nil || n != 2 || !ok || !oldest.Equal(pending[0].CreatedAt) {
 		t.Fatalf("OutboxBacklog() = %d, %v, %v, %v; want 2, %v, true", n, oldest, ok, err, pending[0].CreatedAt)
