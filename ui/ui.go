@@ -123,12 +123,13 @@ type handler struct {
 	mux  *http.ServeMux
 	site *site                 // fixed site, when not reloading
 	load func() (*site, error) // reloads from disk, under dev mode
+	dev  bool                  // devMode, for the pages to offer demo conveniences
 }
 
 // New returns the handler for the apps' pages and assets. It panics if the
 // embedded files are broken, which a test catches before any release.
 func New(devMode bool) http.Handler {
-	h := &handler{mux: http.NewServeMux()}
+	h := &handler{mux: http.NewServeMux(), dev: devMode}
 	if dir, ok := sourceDir(); devMode && ok {
 		fsys := os.DirFS(dir)
 		h.load = func() (*site, error) { return loadSite(fsys) }
@@ -181,11 +182,12 @@ func sourceDir() (string, bool) {
 // pageData is what every page template sees.
 type pageData struct {
 	Event string // the bar id from the path, "" on the home page
+	Dev   bool   // --dev: the home page offers "Try it without a phone"
 }
 
 func (h *handler) page(name string, needsEvent bool) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		data := pageData{Event: r.PathValue("event")}
+		data := pageData{Event: r.PathValue("event"), Dev: h.dev}
 		if needsEvent && !validEvent(data.Event) {
 			http.NotFound(w, r)
 			return

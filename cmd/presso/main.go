@@ -377,9 +377,9 @@ func printWelcome(w io.Writer, base, addr string, o options, adminPassword strin
 	fmt.Fprintf(w, "  Home      %s/   (the bars for customers; staff sign in there for their links)\n", base)
 	fmt.Fprintf(w, "  Admin     %s/admin   (bars, menus, staff and screens)\n", base)
 	if o.dev {
-		fmt.Fprintf(w, "  Display   %s/display/demo   (the TV: sign in as display, or pair it from Admin)\n", base)
+		fmt.Fprintf(w, "  Display   %s/display/demo   (the TV: sign in as display, or pair it: %s/pair and a code from Admin)\n", base, base)
 	} else {
-		fmt.Fprintf(w, "  Display   %s/display/demo   (the TV: pair it from Admin, the bar's Screens, with a link or a code)\n", base)
+		fmt.Fprintf(w, "  Display   %s/display/demo   (the TV: open %s/pair and type the code from Admin, the bar's Screens)\n", base, base)
 	}
 	fmt.Fprintf(w, "  Barista   %s/barista/demo   (sign in as a barista or admin)\n", base)
 	fmt.Fprintf(w, "  Order     scan the QR code on the display; customers of the demo bar sign in with just a name\n")

@@ -27,7 +27,7 @@ presso is running on [::]:8080 (data in presso-data)
 
   Home      http://localhost:8080/   (the bars for customers; staff sign in there for their links)
   Admin     http://localhost:8080/admin   (bars, menus, staff and screens)
-  Display   http://localhost:8080/display/demo   (the TV: sign in as display, or pair it from Admin)
+  Display   http://localhost:8080/display/demo   (the TV: sign in as display, or pair it: http://localhost:8080/pair and a code from Admin)
   Barista   http://localhost:8080/barista/demo   (sign in as a barista or admin)
   Order     scan the QR code on the display; customers of the demo bar sign in with just a name
   API       http://localhost:8080/api/   (the API reference)
@@ -51,7 +51,7 @@ presso is running on 127.0.0.1:9000 (data in /var/lib/presso)
 
   Home      http://127.0.0.1:9000/   (the bars for customers; staff sign in there for their links)
   Admin     http://127.0.0.1:9000/admin   (bars, menus, staff and screens)
-  Display   http://127.0.0.1:9000/display/demo   (the TV: pair it from Admin, the bar's Screens, with a link or a code)
+  Display   http://127.0.0.1:9000/display/demo   (the TV: open http://127.0.0.1:9000/pair and type the code from Admin, the bar's Screens)
   Barista   http://127.0.0.1:9000/barista/demo   (sign in as a barista or admin)
   Order     scan the QR code on the display; customers of the demo bar sign in with just a name
   API       http://127.0.0.1:9000/api/   (the API reference)
@@ -75,7 +75,7 @@ presso is running on [::]:8080 (data in presso-data)
 
   Home      https://coffee.example.com/   (the bars for customers; staff sign in there for their links)
   Admin     https://coffee.example.com/admin   (bars, menus, staff and screens)
-  Display   https://coffee.example.com/display/demo   (the TV: pair it from Admin, the bar's Screens, with a link or a code)
+  Display   https://coffee.example.com/display/demo   (the TV: open https://coffee.example.com/pair and type the code from Admin, the bar's Screens)
   Barista   https://coffee.example.com/barista/demo   (sign in as a barista or admin)
   Order     scan the QR code on the display; customers of the demo bar sign in with just a name
   API       https://coffee.example.com/api/   (the API reference)

@@ -81,7 +81,8 @@ async function main() {
   } catch (e) {
     if (e.status !== 401) return problem(errorText(e), '', main);
   }
-  if (!app.me) return signIn();
+  // A dead code says so before anyone is asked to sign in.
+  if (!app.me) return (await codeAlive()) && signIn();
   start();
 }
 
@@ -312,7 +313,8 @@ async function signOut() {
 
 async function start() {
   $('account').hidden = false;
-  $('who').textContent = s.t('signedInAs', { name: app.me.name });
+  // A customer who signed in by e-mail without a first name has none.
+  $('who').textContent = app.me.name ? s.t('signedInAs', { name: app.me.name }) : s.t('signedIn');
   $('loading-text').textContent = s.t('loading');
   show('loading');
   follow();
@@ -348,20 +350,44 @@ async function redeem() {
   }
 }
 
-function redeemFailed(e) {
+/**
+ * redeemFailed shows why the code was refused; retry is what "Try again"
+ * does where trying again can help (closed, busy).
+ */
+function redeemFailed(e, retry = redeem) {
   const at = e.retryAt;
   switch (e.code) {
     case 'sold_out':
       return problem(s.t('soldOutTitle'), () => (at && at.getTime() > serverNow() ? s.t('soldOut', { t: mmss(at.getTime() - serverNow()) }) : s.t('soldOutSoon')));
     case 'code_expired': return problem(s.t('expiredTitle'), s.t('expired'));
-    case 'closed': return problem(s.t('closedTitle'), s.t('closed'), redeem);
-    case 'busy': return problem(s.t('busyTitle'), s.t('busy'), redeem);
+    case 'closed': return problem(s.t('closedTitle'), s.t('closed'), retry);
+    case 'busy': return problem(s.t('busyTitle'), s.t('busy'), retry);
     case 'limit_reached': return problem(s.t('limitTitle'), () => s.t('limit', { when: at ? when(at) : '' }));
     case 'invalid_code': return problem(s.t('invalidTitle'), s.t('invalid'));
     case 'not_found': return problem(s.t('barNotFound'), '');
   }
   if (e.status === 401) return signIn();
-  problem(errorText(e), '', redeem);
+  problem(errorText(e), '', retry);
+}
+
+/**
+ * codeAlive checks the scanned code before sign-in is asked for (GET
+ * /api/events/{event}/codes/{code}, which uses nothing), so a dead code
+ * says so at once; it reports whether to go on. With no code, or no
+ * answer, sign-in goes ahead and the redemption after it decides.
+ */
+async function codeAlive() {
+  if (!app.code) return true;
+  $('loading-text').textContent = s.t('checkingCode');
+  try {
+    await get(`/api/events/${enc(event)}/codes/${enc(app.code)}`);
+    return true;
+  } catch (e) {
+    // No network, a server error, or a server without the check.
+    if (e.status === 0 || e.status >= 500 || e.status === 404 || e.status === 405) return true;
+    redeemFailed(e, main);
+    return false;
+  }
 }
 
 // ---- Following the order live ------------------------------------------
