@@ -6,21 +6,33 @@ import (
 )
 
 // Each resume reads the stream, so one client reconnecting in a loop must
-// not keep it busy: resumes are counted per client (its address when
-// anonymous, its user when signed in; web picks the key) in a token
-// bucket. A phone that resumes a few times in a row after a Wi-Fi blip is
-// never held up; a client asking every moment is refused for a while, and
-// a new connection without Last-Event-ID (a snapshot) is always allowed.
+// not keep it busy: resumes are counted in token buckets. A phone that
+// resumes a few times in a row after a Wi-Fi blip is never held up; a
+// client asking every moment is refused for a while; and a new connection
+// without Last-Event-ID (a snapshot) is never counted here.
 const (
-	resumeBurst = 20     // resumes a client may make at once
-	resumeRate  = 1.0    // resumes per second a client earns back
-	maxClients  = 10_000 // clients tracked at once
+	resumeBurst = 20  // resumes a client (an address, or a user) may make at once
+	resumeRate  = 1.0 // resumes per second it earns back
+	// A signed-in user is counted by their address too, more loosely (many
+	// phones may share one venue's address), so that signing in afresh,
+	// which costs little in name mode, does not buy fresh resumes.
+	addrBurst  = 200
+	addrRate   = 20.0
+	maxClients = 10_000 // clients tracked at once, per bucket kind
 )
 
-// AllowResume reports whether the client named by key may resume now, and
-// if not, when it may.
-func (p *Publisher) AllowResume(key string) (time.Time, bool) {
-	return p.resumes.allow(key, time.Now())
+// AllowResume reports whether a client may resume now, and if not, when it
+// may: an anonymous one by its address, a signed-in one (userID not empty)
+// by its user and, loosely, by its address.
+func (p *Publisher) AllowResume(addr, userID string) (time.Time, bool) {
+	now := time.Now()
+	if userID == "" {
+		return p.resumes.allow("addr:"+addr, now)
+	}
+	if retry, ok := p.resumes.allow("user:"+userID, now); !ok {
+		return retry, false
+	}
+	return p.shared.allow(addr, now)
 }
 
 // limiter is a token bucket per key. Its map is bounded: a bucket that has

@@ -117,7 +117,8 @@ type Publisher struct {
 
 	ready atomic.Bool
 
-	resumes *limiter
+	resumes *limiter // anonymous clients by address, signed-in ones by user
+	shared  *limiter // signed-in ones by address
 
 	mu      sync.Mutex
 	subs    map[*Subscription]struct{}
@@ -129,7 +130,7 @@ type Publisher struct {
 // New returns a publisher; start it with Run.
 func New(b *bus.Bus, log *slog.Logger) *Publisher {
 	return &Publisher{bus: b, log: log, subs: map[*Subscription]struct{}{}, ended: map[string]time.Time{},
-		resumes: newLimiter(resumeBurst, resumeRate, maxClients)}
+		resumes: newLimiter(resumeBurst, resumeRate, maxClients), shared: newLimiter(addrBurst, addrRate, maxClients)}
 }
 
 // Epoch is the epoch of the stream's sequences (bus.Bus.CheckEpoch): ids

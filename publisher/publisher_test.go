@@ -139,3 +139,36 @@ func TestResumeLimit(t *testing.T) {
 		}
 	}
 }
+
+// TestResumeLimitSignedIn: signed-in resumes count against the user (20 at
+// once) and, loosely, the address (200 at once): fresh users from one
+// address do not buy more; anonymous ones from that address are counted
+// apart.
+func TestResumeLimitSignedIn(t *testing.T) {
+	p := publisher.New(nil, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	allowed := func(addr, user string, n int) int {
+		ok := 0
+		for range n {
+			if _, yes := p.AllowResume(addr, user); yes {
+				ok++
+			}
+		}
+		return ok
+	}
+	if got := allowed("10.0.0.1", "cus_ann", 25); got != 20 {
+		t.Fatalf("Ann's 25 resumes at once: %d allowed, want 20", got)
+	}
+	total := 20
+	for i := range 20 {
+		total += allowed("10.0.0.1", "cus_"+string(rune('a'+i)), 20)
+	}
+	if total != 200 {
+		t.Fatalf("21 users on one address, 20 resumes each at once: %d allowed, want 200", total)
+	}
+	if got := allowed("10.0.0.2", "cus_new", 1); got != 1 {
+		t.Fatalf("a new user on another address: %d allowed, want 1", got)
+	}
+	if got := allowed("10.0.0.1", "", 25); got != 20 {
+		t.Fatalf("anonymous on the busy address, 25 at once: %d allowed, want 20", got)
+	}
+}

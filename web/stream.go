@@ -109,17 +109,13 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request, who presso.Ident
 // it sent. ok is false when there is nothing to resume from (no or a bad
 // header, an id of another epoch, or more than the stream can give): that
 // client needs a snapshot. Resumes are limited per client (by user when
-// signed in, else by address), since each one reads the stream.
+// signed in, and by address), since each one reads the stream.
 func (s *Server) resume(r *http.Request, who presso.Identity, ch publisher.Channel) (backlog []publisher.Message, after uint64, ok bool, err error) {
 	epoch, after, valid := parseEventID(r.Header.Get("Last-Event-ID"), s.Publisher.Epoch())
 	if !valid {
 		return nil, 0, false, nil
 	}
-	key := "addr:" + clientIP(r)
-	if who.ID != "" {
-		key = "user:" + who.ID
-	}
-	if retry, allowed := s.Publisher.AllowResume(key); !allowed {
+	if retry, allowed := s.Publisher.AllowResume(clientIP(r), who.ID); !allowed {
 		return nil, 0, false, &presso.Error{Kind: presso.KindLimited, Code: presso.CodeRateLimited, RetryAt: retry,
 			Message: "too many resumes: connect again without Last-Event-ID, or wait"}
 	}
