@@ -1,7 +1,8 @@
 // Package ui serves presso's browser apps: the home page, the Display (the
-// big screen above the bar), the Barista board, the customer's Order app and
-// a printable poster. They are plain HTML, CSS and ES modules embedded in the
-// binary; there is no build step.
+// big screen above the bar), the Barista board, the customer's Order app, a
+// printable poster, the admin console and the page a TV pairs on. They are
+// plain HTML, CSS and ES modules embedded in the binary; there is no build
+// step.
 //
 // The API is one function:
 //
@@ -15,6 +16,8 @@
 //	GET /barista/{event}           Barista board
 //	GET /order/{event}?code=…      Order app, opened by the Display's QR code
 //	GET /poster/{event}            printable poster
+//	GET /admin                     admin console (its views are #/… fragments)
+//	GET /pair                      a TV types the console's pairing code here
 //	GET /static/{hash}/{path...}   embedded assets
 //
 // Assets are cache-busted by content: every file under static/ gets the first
@@ -145,6 +148,8 @@ func New(devMode bool) http.Handler {
 	h.mux.HandleFunc("GET /barista/{event}", h.page("barista.html", true))
 	h.mux.HandleFunc("GET /order/{event}", h.page("order.html", true))
 	h.mux.HandleFunc("GET /poster/{event}", h.page("poster.html", true))
+	h.mux.HandleFunc("GET /admin", h.page("admin.html", false))
+	h.mux.HandleFunc("GET /pair", h.page("pair.html", false))
 	h.mux.HandleFunc("GET /static/{hash}/{path...}", h.static)
 	return h
 }

@@ -50,6 +50,8 @@ func TestPages(t *testing.T) {
 			{"/order/demo?code=abc123", "order/order.js", "demo"},
 			{"/poster/demo", "poster/poster.js", "demo"},
 			{"/display/bar_2-x", "display/display.js", "bar_2-x"},
+			{"/admin", "admin/admin.js", ""},
+			{"/pair", "pair/pair.js", ""},
 		} {
 			res := get(t, h, tc.path)
 			page := body(t, res)
@@ -134,7 +136,9 @@ func TestNotFound(t *testing.T) {
 		{"bar id too long", "/poster/" + strings.Repeat("a", 33)},
 		{"no bar id", "/display/"},
 		{"nested path", "/display/demo/extra"},
-		{"unknown page", "/admin"},
+		{"unknown page", "/nope"},
+		{"admin views are fragments, not paths", "/admin/bars"},
+		{"admin with a trailing slash", "/admin/"},
 	} {
 		res := get(t, h, tc.path)
 		if res.StatusCode != http.StatusNotFound {
@@ -324,8 +328,8 @@ func TestTranslations(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(apps) != 5 {
-		t.Errorf("apps with translations: %v, want home, display, barista, order and poster", apps)
+	if len(apps) != 7 {
+		t.Errorf("apps with translations: %v, want home, display, barista, order, poster, admin and pair", apps)
 	}
 	for _, dir := range apps {
 		en := readTable(t, dir+"/en.json")
@@ -371,7 +375,7 @@ func TestTranslationKeysUsed(t *testing.T) {
 	call := regexp.MustCompile(`\b(t|n)\(\s*'([A-Za-z0-9_]+)'`)
 	literal := regexp.MustCompile(`:\s*'((?:state|action)[A-Z][A-Za-z0-9]*)'`)
 	n := 0
-	for _, app := range []string{"home", "display", "barista", "order", "poster"} {
+	for _, app := range []string{"home", "display", "barista", "order", "poster", "pair"} {
 		en := readTable(t, "static/"+app+"/i18n/en.json")
 		src, err := fs.ReadFile(embedded, "static/"+app+"/"+app+".js")
 		if err != nil {
@@ -398,7 +402,7 @@ func TestTranslationKeysUsed(t *testing.T) {
 	// Shared modules take the app's strings too (staff sign-in).
 	staff, _ := fs.ReadFile(embedded, "static/shared/staff.js")
 	for _, m := range call.FindAllStringSubmatch(string(staff), -1) {
-		for _, app := range []string{"display", "barista"} {
+		for _, app := range []string{"display", "barista", "admin"} {
 			if _, ok := readTable(t, "static/"+app+"/i18n/en.json")[m[2]]; !ok {
 				t.Errorf("shared/staff.js asks for %q, which %s's English table does not have", m[2], app)
 			}
@@ -406,5 +410,58 @@ func TestTranslationKeysUsed(t *testing.T) {
 	}
 	if n < 100 {
 		t.Errorf("found %d translation calls; the pattern is probably broken", n)
+	}
+}
+
+// apiNames are the API's field names and values that the admin modules
+// spell in camelCase without being translation keys.
+var apiNames = []string{
+	"signInMode", "dailyReset", "allowCustomerLanguage", "welcomeText", "pickupText", "readySeconds",
+	"drinksPerCode", "windowSeconds", "maxQueue", "maxPerCustomer", "customerSeconds", "baristaSeconds",
+	"eventId", "copyFrom", "lastSignInAt", "expiresAt", "windowEnd", "actorName", "actorId", "shownHash",
+	"beforeunload", "hashchange", "createdAt", "timeZone", "hourCycle", "unitDisplay", "shapeRendering",
+	"viewBox", "crispEdges",
+}
+
+// TestAdminTranslationKeys checks the console's modules, which are many
+// and name keys in tables ([field, kind, 'labelKey', 'hintKey']): every
+// camelCase string literal in them is a key of its English table, or one
+// of the API's names; and every key of the table is used somewhere.
+func TestAdminTranslationKeys(t *testing.T) {
+	en := readTable(t, "static/admin/i18n/en.json")
+	literal := regexp.MustCompile(`'([a-z][a-z0-9]*[A-Z][A-Za-z0-9]*)'`)
+	call := regexp.MustCompile(`\bn\(\s*'([A-Za-z0-9_]+)'`)
+	mods, err := fs.Glob(embedded, "static/admin/*.js")
+	if err != nil || len(mods) < 5 {
+		t.Fatalf("admin modules: %v (%v)", mods, err)
+	}
+	used := map[string]bool{}
+	for _, p := range mods {
+		src, _ := fs.ReadFile(embedded, p)
+		for _, m := range literal.FindAllStringSubmatch(string(src), -1) {
+			used[m[1]] = true
+			_, key := en[m[1]]
+			_, plural := en[m[1]+"_other"]
+			if !key && !plural && !slices.Contains(apiNames, m[1]) {
+				t.Errorf("%s names %q, which is neither in admin's English table nor an API name", p, m[1])
+			}
+		}
+		// Plural keys are asked for by their stem.
+		for _, m := range call.FindAllStringSubmatch(string(src), -1) {
+			used[m[1]+"_one"], used[m[1]+"_other"] = true, true
+		}
+		for _, m := range regexp.MustCompile(`\bt\(\s*'([a-z]+)'`).FindAllStringSubmatch(string(src), -1) {
+			used[m[1]] = true // one-word keys ("save") are not camelCase
+		}
+	}
+	// Shared staff.js asks for the sign-in texts.
+	staff, _ := fs.ReadFile(embedded, "static/shared/staff.js")
+	for _, m := range regexp.MustCompile(`\bt\(\s*'([A-Za-z0-9_]+)'`).FindAllStringSubmatch(string(staff), -1) {
+		used[m[1]] = true
+	}
+	for key := range en {
+		if !used[key] {
+			t.Errorf("admin/i18n/en.json: %q is used by no admin module", key)
+		}
 	}
 }

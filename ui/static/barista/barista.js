@@ -60,6 +60,8 @@ async function main() {
   $('filter').addEventListener('click', editFilter);
   $('walkup').textContent = s.t('walkup');
   $('walkup').addEventListener('click', walkup);
+  $('availability').textContent = s.t('availability');
+  $('availability').addEventListener('click', editAvailability);
   soundToggle($('sound'), chime, { name: s.t('sound'), on: s.t('soundOn'), off: s.t('soundOff') }, true);
   // Baristas touch the tablet all the time; the first touch unlocks audio so
   // the new-order chime works without hunting for a button.
@@ -76,7 +78,7 @@ async function main() {
       render();
     },
     onEvent,
-    onStatus: connection($('conn'), s.t('reconnecting')),
+    onStatus: signedOut(connection($('conn'), s.t('reconnecting'))),
     onGiveUp: async () => {
       try { await get('/api/me'); return true; } catch (e) {
         if (e.status === 401 || e.status === 403) { location.reload(); return false; }
@@ -85,6 +87,20 @@ async function main() {
     },
   });
   setInterval(tick, 1000);
+}
+
+/**
+ * signedOut wraps the reconnect indicator: a dropped stream may mean the
+ * account was disabled or its password changed (the server ends its
+ * sessions and streams), so ask at once rather than after the retry, and
+ * show the sign-in form when the session is gone.
+ */
+function signedOut(show) {
+  return (status) => {
+    show(status);
+    if (status === 'open') return;
+    get('/api/me').catch((e) => { if (e.status === 401) location.reload(); });
+  };
 }
 
 function onEvent(type, d) {
@@ -527,4 +543,41 @@ function walkup() {
       submit.removeAttribute('aria-busy');
     }
   });
+}
+
+// ---- Sold out: what the bar can make -------------------------------------
+
+/**
+ * editAvailability lets a barista mark drinks available or not when the
+ * oat milk runs out (PATCH /api/events/{event}/menu/{drink}), and nothing
+ * else of the menu. Each switch applies at once; phones see it through
+ * ConfigChanged, and so does this board.
+ */
+function editAvailability() {
+  const err = h('p', { class: 'form-error', role: 'alert' });
+  const boxes = (bar?.menu || []).map((d) => {
+    const input = h('input', { type: 'checkbox', name: 'available', value: d.id, checked: d.available });
+    input.addEventListener('change', async () => {
+      err.textContent = '';
+      input.disabled = true;
+      try {
+        bar = await apiPatch(`/api/events/${enc(event)}/menu/${enc(d.id)}`, { available: input.checked });
+        say(input.checked ? s.t('drinkAvailable', { drink: d.name }) : s.t('drinkUnavailable', { drink: d.name }));
+      } catch (e) {
+        if (e.status === 401) { location.reload(); return; }
+        input.checked = !input.checked;
+        err.textContent = s.t('failedAvailability', { drink: d.name, msg: reason(e) });
+      } finally {
+        input.disabled = false;
+      }
+    });
+    return h('label', { class: 'check' }, input, h('span', { text: d.name }));
+  });
+  const f = h('form', { method: 'dialog' },
+    h('h2', { id: 'avail-title', text: s.t('availabilityTitle') }),
+    h('p', { class: 'hint', text: s.t('availabilityText') }),
+    h('fieldset', { class: 'checks' }, h('legend', { class: 'visually-hidden', text: s.t('availabilityTitle') }), boxes),
+    err,
+    h('div', { class: 'dialog-actions' }, h('button', { type: 'submit', value: 'close', class: 'btn btn-primary', text: s.t('availabilityDone') })));
+  modal('avail-title', f, $('availability'));
 }

@@ -130,6 +130,9 @@ function onSnapshot(d) {
 function onEvent(type, d) {
   if (type === 'ConfigService.ConfigChanged' && d.bar) {
     state.bar = d.bar;
+    // A new code ("New code now") or a new drinks-per-code limit: the
+    // code's endpoint says which, so ask it on every change.
+    if (d.bar.open && !d.bar.ended && !state.qrBusy) loadQR();
     renderBar();
     renderOrders();
     tick();

@@ -32,6 +32,7 @@ const app = {
   order: null,     // the order this page follows
   screen: 'loading',
   sse: null,
+  barStream: null, // the bar's public channel: menu and texts, live
   timer: 0,        // the 1 s tick of the visible screen
   ticks: {},       // screen id → what to repaint every second (countdowns)
   seen: new Map(), // order id → latest copy the stream delivered
@@ -318,6 +319,7 @@ async function start() {
   $('loading-text').textContent = s.t('loading');
   show('loading');
   follow();
+  watchBar();
   let orders;
   try {
     ({ orders } = await get('/api/me/orders'));
@@ -365,6 +367,7 @@ function redeemFailed(e, retry = redeem) {
     case 'limit_reached': return problem(s.t('limitTitle'), () => s.t('limit', { when: at ? when(at) : '' }));
     case 'invalid_code': return problem(s.t('invalidTitle'), s.t('invalid'));
     case 'not_found': return problem(s.t('barNotFound'), '');
+    case 'bar_ended': return problem(s.t('endedTitle'), s.t('ended'));
   }
   if (e.status === 401) return signIn();
   problem(errorText(e), '', retry);
@@ -391,6 +394,26 @@ async function codeAlive() {
 }
 
 // ---- Following the order live ------------------------------------------
+
+/**
+ * watchBar follows the bar's public channel, so a menu change (a new
+ * drink, one sold out) or a new welcome or pickup text shows at once,
+ * keeping whatever the customer has chosen so far.
+ */
+function watchBar() {
+  if (app.barStream) return;
+  const apply = (bar) => {
+    if (!bar || bar.id !== event) return;
+    app.bar = bar;
+    const f = app.screen === 'menu' && $('menu').querySelector('form');
+    if (f) showMenu(false, choice(f));
+    else if (app.screen === 'status' && app.order) showStatus(false);
+  };
+  app.barStream = stream(`/api/events/${enc(event)}/stream`, {
+    onSnapshot: (d) => apply(d.bar),
+    onEvent: (type, d) => { if (type === 'ConfigService.ConfigChanged') apply(d.bar); },
+  });
+}
 
 /** follow opens the user's own event stream once per sign-in. */
 function follow() {
@@ -533,7 +556,7 @@ function savedChoice(id) {
 
 function radio(name, value, label, { checked, disabled, extra } = {}) {
   return h('label', { class: `choice${disabled ? ' is-disabled' : ''}` },
-    h('input', { type: 'radio', name, value, checked, disabled, required: name === 'drink' }),
+    h('input', { type: 'radio', name, value, checked, disabled, required: name === 'drink', dataset: { key: `${name}:${value}` } }),
     h('span', { class: 'choice-name', text: label }),
     extra ? h('span', { class: 'choice-extra', text: extra }) : null);
 }
@@ -590,6 +613,7 @@ function showMenu(focus, keep) {
 
   patch($('menu'),
     heading(s.t('chooseTitle')),
+    app.bar.welcomeText ? h('p', { class: 'bar-text', text: app.bar.welcomeText }) : null,
     h('div', { class: 'countdown', role: 'timer', 'aria-live': 'off' }, countdown, meter),
     f,
     h('button', { type: 'button', class: 'btn btn-danger-outline wide', text: s.t('cancelOrder'), onclick: cancel }));
@@ -699,6 +723,7 @@ function showStatus(focus, nav) {
       STEPS.map((st, i) => h('li', { class: i < step ? 'done' : i === step ? 'now' : '', text: s.t(STEP_KEYS[st]) }))) : null,
     pos ? h('p', { class: 'position', text: pos }) : null,
     hint ? h('p', { text: hint }) : null,
+    o.state === 'completed' && !o.collectedAt && app.bar.pickupText ? h('p', { class: 'bar-text', text: app.bar.pickupText }) : null,
     o.drink ? h('p', { class: 'receipt' }, h('strong', { text: o.drink.name }), mods ? ` · ${mods}` : '') : null,
     o.state === 'queued' ? h('button', { type: 'button', class: 'btn btn-danger-outline wide', text: s.t('cancelOrder'), onclick: cancel, dataset: { key: 'cancel' } }) : null,
     ended ? h('button', { type: 'button', class: 'btn btn-primary wide', text: s.t('done'), onclick: done, dataset: { key: 'done' } }) : null));
