@@ -16,6 +16,8 @@
 //	GET /barista/{event}           Barista board
 //	GET /order/{event}?code=…      Order app, opened by the Display's QR code
 //	GET /poster/{event}            printable poster
+//	GET /stats/{event}             the bar's stats for its staff, printable as the day's report
+//	GET /journey/{id}?event=…      one order's journey, for staff
 //	GET /admin                     admin console (its views are #/… fragments)
 //	GET /pair                      a TV types the console's pairing code here
 //	GET /static/{hash}/{path...}   embedded assets
@@ -148,6 +150,8 @@ func New(devMode bool) http.Handler {
 	h.mux.HandleFunc("GET /barista/{event}", h.page("barista.html", true))
 	h.mux.HandleFunc("GET /order/{event}", h.page("order.html", true))
 	h.mux.HandleFunc("GET /poster/{event}", h.page("poster.html", true))
+	h.mux.HandleFunc("GET /stats/{event}", h.page("stats.html", true))
+	h.mux.HandleFunc("GET /journey/{id}", h.page("journey.html", false))
 	h.mux.HandleFunc("GET /admin", h.page("admin.html", false))
 	h.mux.HandleFunc("GET /pair", h.page("pair.html", false))
 	h.mux.HandleFunc("GET /static/{hash}/{path...}", h.static)

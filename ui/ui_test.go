@@ -52,6 +52,8 @@ func TestPages(t *testing.T) {
 			{"/display/bar_2-x", "display/display.js", "bar_2-x"},
 			{"/admin", "admin/admin.js", ""},
 			{"/pair", "pair/pair.js", ""},
+			{"/stats/demo", "stats/stats.js", "demo"},
+			{"/journey/o_abc?event=demo", "journey/journey.js", ""},
 		} {
 			res := get(t, h, tc.path)
 			page := body(t, res)
@@ -328,8 +330,8 @@ func TestTranslations(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(apps) != 7 {
-		t.Errorf("apps with translations: %v, want home, display, barista, order, poster, admin and pair", apps)
+	if len(apps) != 9 {
+		t.Errorf("apps with translations: %v, want home, display, barista, order, poster, admin, pair, stats and journey", apps)
 	}
 	for _, dir := range apps {
 		en := readTable(t, dir+"/en.json")
@@ -375,7 +377,7 @@ func TestTranslationKeysUsed(t *testing.T) {
 	call := regexp.MustCompile(`\b(t|n)\(\s*'([A-Za-z0-9_]+)'`)
 	literal := regexp.MustCompile(`:\s*'((?:state|action)[A-Z][A-Za-z0-9]*)'`)
 	n := 0
-	for _, app := range []string{"home", "display", "barista", "order", "poster", "pair"} {
+	for _, app := range []string{"home", "display", "barista", "order", "poster", "pair", "stats", "journey"} {
 		en := readTable(t, "static/"+app+"/i18n/en.json")
 		src, err := fs.ReadFile(embedded, "static/"+app+"/"+app+".js")
 		if err != nil {
@@ -402,7 +404,7 @@ func TestTranslationKeysUsed(t *testing.T) {
 	// Shared modules take the app's strings too (staff sign-in).
 	staff, _ := fs.ReadFile(embedded, "static/shared/staff.js")
 	for _, m := range call.FindAllStringSubmatch(string(staff), -1) {
-		for _, app := range []string{"display", "barista", "admin"} {
+		for _, app := range []string{"display", "barista", "admin", "stats", "journey"} {
 			if _, ok := readTable(t, "static/"+app+"/i18n/en.json")[m[2]]; !ok {
 				t.Errorf("shared/staff.js asks for %q, which %s's English table does not have", m[2], app)
 			}

@@ -53,6 +53,7 @@ async function main() {
   $('store-label').textContent = s.t('barIs');
   $('me').textContent = s.t('signedInAs', { name: me.name });
   $('signout').textContent = s.t('signOut');
+  document.querySelector('.tools').prepend(h('a', { id: 'stats-link', class: 'btn btn-quiet', href: `/stats/${enc(event)}`, text: s.t('stats') }));
   $('signout').addEventListener('click', async () => {
     try { await del('/api/session'); } finally { location.reload(); }
   });
@@ -232,7 +233,9 @@ function card(o, same) {
     dataset: { since: o.state === 'completed' ? '' : (o.submittedAt || o.createdAt), done: o.finishedAt || '' },
   },
   h('div', { class: 'card-side' },
-    h('h3', { id: titleId, class: 'num', 'aria-label': s.t('cardLabel', { n: o.number, drink: o.drink?.name || '' }) }, `#${o.number}`),
+    h('h3', { id: titleId, class: 'num', 'aria-label': s.t('cardLabel', { n: o.number, drink: o.drink?.name || '' }) },
+      h('a', { class: 'journey', href: `/journey/${enc(o.id)}?event=${enc(event)}`, target: '_blank', rel: 'noopener',
+        title: s.t('journeyOf', { n: o.number }), dataset: { key: `${o.id}:journey` } }, `#${o.number}`)),
     o.state === 'completed' ? null : ageBadge(o)),
   h('div', { class: 'card-top' },
     h('p', { class: 'drink', 'aria-hidden': 'true', text: o.drink?.name || '' }),

@@ -208,7 +208,8 @@ function tick() {
   for (const [id, until] of state.fresh) {
     if (Date.now() >= until) { state.fresh.delete(id); state.called.delete(id); changed = true; }
   }
-  if (changed) renderOrders();
+  // The wait estimates count down by the minute.
+  if (changed || (Math.floor(now / 1000) % 20 === 0 && [...state.orders.values()].some((o) => o.estimatedReadyAt))) renderOrders();
 
   const open = state.bar?.open;
   const q = state.qr;
@@ -335,7 +336,7 @@ function update(el, o) {
   box.hidden = !mods.length;
   const tag = el.querySelector('.tag');
   const called = state.called.has(o.id) && o.state === 'completed';
-  tag.textContent = o.state === 'making' ? s.t('makingNow') : o.state === 'queued' ? s.t('inQueue') : called ? s.t('calledNow') : '';
+  tag.textContent = (o.state === 'making' ? s.t('makingNow') : o.state === 'queued' ? s.t('inQueue') : called ? s.t('calledNow') : '') + eta(o);
   tag.hidden = !tag.textContent;
   el.classList.toggle('is-making', o.state === 'making');
   el.classList.toggle('fresh', state.fresh.has(o.id));
@@ -346,6 +347,12 @@ function update(el, o) {
  * ("Oat"): those are what a customer checks before taking a cup. Without
  * the bar's menu, all of them.
  */
+/** eta is " · ~4 min" after a queued or making order's tag, from the server's estimate. */
+function eta(o) {
+  if (!o.estimatedReadyAt || (o.state !== 'queued' && o.state !== 'making')) return '';
+  return ` · ${s.t('etaShort', { n: Math.max(1, Math.ceil((ms(o.estimatedReadyAt) - serverNow()) / 60000)) })}`;
+}
+
 function chosenModifiers(o) {
   const item = state.bar?.menu?.find((d) => d.id === o.drink?.id);
   return (o.drink?.modifiers || []).filter((m) => {

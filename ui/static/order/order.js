@@ -485,7 +485,7 @@ function update(o) {
   if (o.collectedAt && !prev.collectedAt) say(s.t('announceCollected', { n: o.number }));
   if (o.state !== 'waiting') sessionStorage.removeItem(choiceKey(o.id));
   const changed = prev.state !== o.state || prev.position !== o.position || prev.number !== o.number ||
-    !!prev.collectedAt !== !!o.collectedAt;
+    !!prev.collectedAt !== !!o.collectedAt || etaText(prev) !== etaText(o);
   if (app.screen === 'menu' && o.state !== 'waiting') showStatus(true);
   else if (app.screen === 'status' && changed) showStatus(false);
   if (o.calledAt && o.calledAt !== app.calledAt) called(o.calledAt);
@@ -722,12 +722,31 @@ function showStatus(focus, nav) {
     step >= 0 ? h('ol', { class: 'steps', 'aria-hidden': 'true' },
       STEPS.map((st, i) => h('li', { class: i < step ? 'done' : i === step ? 'now' : '', text: s.t(STEP_KEYS[st]) }))) : null,
     pos ? h('p', { class: 'position', text: pos }) : null,
+    etaText(o) ? h('p', { class: 'eta', text: etaText(o) }) : null,
     hint ? h('p', { text: hint }) : null,
     o.state === 'completed' && !o.collectedAt && app.bar.pickupText ? h('p', { class: 'bar-text', text: app.bar.pickupText }) : null,
     o.drink ? h('p', { class: 'receipt' }, h('strong', { text: o.drink.name }), mods ? ` · ${mods}` : '') : null,
+    timeline(o),
     o.state === 'queued' ? h('button', { type: 'button', class: 'btn btn-danger-outline wide', text: s.t('cancelOrder'), onclick: cancel, dataset: { key: 'cancel' } }) : null,
     ended ? h('button', { type: 'button', class: 'btn btn-primary wide', text: s.t('done'), onclick: done, dataset: { key: 'done' } }) : null));
   show('status', focus, nav);
+}
+
+/** etaText is the server's estimate in words ("about 4 min"), or '' without one. */
+function etaText(o) {
+  if (!o.estimatedReadyAt || (o.state !== 'queued' && o.state !== 'making')) return '';
+  const min = Math.ceil((ms(o.estimatedReadyAt) - serverNow()) / 60000);
+  return min <= 1 ? s.t('etaSoon') : s.n('eta', min);
+}
+
+/** timeline lists the order's steps so far, each with its time. */
+function timeline(o) {
+  const steps = [['timelineOrdered', o.createdAt], ['timelineNumbered', o.submittedAt], ['timelineStarted', o.madeAt],
+    ['timelineReady', o.state === 'completed' ? o.finishedAt : null]].filter(([, t]) => t);
+  return h('section', { class: 'timeline', 'aria-labelledby': 'timeline-title' },
+    h('h2', { id: 'timeline-title', class: 'timeline-title', text: s.t('timelineTitle') }),
+    h('ol', null, steps.map(([key, t]) => h('li', null,
+      h('span', { text: s.t(key, { n: o.number }) }), ' ', h('time', { datetime: t, text: s.time(new Date(t)) })))));
 }
 
 async function cancel() {
