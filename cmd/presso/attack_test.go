@@ -302,13 +302,14 @@ func TestAttackOversizedSignIns(t *testing.T) {
 	// 2,000 addresses would.
 	s := startServer(t, "", "--signin-rate", "1000000")
 	before := heapInUse()
-	body := `{"username":"` + strings.Repeat("a", 250<<10) + `","password":"x"}`
+	pad := strings.Repeat("a", 250<<10)
 	var wg sync.WaitGroup
 	var refused atomic.Int64
 	for w := range 8 {
 		c := s.client(t)
 		wg.Go(func() {
 			for i := w; i < 2000; i += 8 {
+				body := fmt.Sprintf(`{"username":"%d%s","password":"x"}`, i, pad) // each a name of its own
 				if st := c.do("POST", "/api/staff/session", body, nil); st == 401 {
 					refused.Add(1)
 				}
