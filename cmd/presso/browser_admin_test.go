@@ -12,6 +12,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -175,6 +177,7 @@ func TestBrowserAdmin(t *testing.T) {
 	staffAccounts(t, b, admin, api, bar)
 	pairAndRotate(t, b, admin, api, bar, barName)
 	endAndReopen(t, b, s, admin, api, bar, barName)
+	exportImport(t, b, admin, api, bar)
 
 	// The audit log has a row for each kind of change made above.
 	admin.goTo("/admin#/bar/" + bar + "/audit")
@@ -456,6 +459,52 @@ func endAndReopen(t *testing.T, b *browser, s *server, admin *tab, api *client, 
 	b.wait(shows{admin, "#bar-title", "CLOSED"})
 	home.goTo("/")
 	b.wait(shows{home, "#bars", barName})
+}
+
+// exportImport downloads the bar from its page (the presso export
+// format) and imports it in another deployment's console from its bars
+// list; a second import there is refused, the id being taken.
+func exportImport(t *testing.T, b *browser, admin *tab, api *client, bar string) {
+	t.Helper()
+	admin.goTo("/admin#/bar/" + bar)
+	b.wait(shows{admin, "#bar-export", "Export"})
+	raw := eval[string](admin, "downloading the export", `fetch(document.getElementById('bar-export').href).then((r) => r.text())`)
+	var x struct {
+		Bar    struct{ ID string }
+		Orders []json.RawMessage
+	}
+	if err := json.Unmarshal([]byte(raw), &x); err != nil || x.Bar.ID != bar || len(x.Orders) != 1 {
+		t.Fatalf("the export: bar %q, %d orders (%v), want %s with Ann's order", x.Bar.ID, len(x.Orders), err, bar)
+	}
+	file := filepath.Join(t.TempDir(), "presso-"+bar+".json")
+	if err := os.WriteFile(file, []byte(raw), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	other := startServer(t, "")
+	there := b.person("admin-elsewhere", 1280, 800, false)
+	there.do("the other console", chromedp.Navigate(other.URL+"/admin"))
+	there.do("signing in there",
+		chromedp.WaitVisible(chromedp.CSS("#signin-user")),
+		chromedp.SendKeys(chromedp.CSS("#signin-user"), "admin"),
+		chromedp.SendKeys(chromedp.CSS("#signin-pass"), "admin"),
+		chromedp.Click(chromedp.CSS(`#signin button[type="submit"]`)))
+	b.wait(shows{there, "#import-bar", "Import a bar"})
+	there.do("importing", chromedp.SetUploadFiles(chromedp.CSS("#import-file"), []string{file}))
+	b.wait(shows{there, "#bar-title", barName(t, api, bar)}, shows{there, "#live", "imported with 1 orders"})
+	there.do("back to the list", chromedp.Navigate(other.URL+"/admin#/"))
+	b.wait(shows{there, `tr[data-bar="` + bar + `"]`, "1 served"})
+	there.do("importing again", chromedp.SetUploadFiles(chromedp.CSS("#import-file"), []string{file}))
+	b.wait(shows{there, ".toast", bar})
+	saveShot(there, "admin-19-import-refused")
+	there.axe("admin: import refused")
+}
+
+// barName is the name of the bar id, as the API says.
+func barName(t *testing.T, api *client, id string) string {
+	t.Helper()
+	var b adminBar
+	api.must(200, "GET", "/api/events/"+id, nil, &b)
+	return b.Name
 }
 
 // myPassword changes the admin's own password in the console; the old one

@@ -107,6 +107,10 @@ function header(ctx, page, repaint) {
       await set(btn, change, b.ended ? s.t('reopenedBar', { bar: b.name }) : s.t('endedBar', { bar: b.name }));
     },
   }));
+  actions.push(h('a', {
+    class: 'btn', id: 'bar-export', href: `/api/events/${enc(b.id)}/export`, download: `presso-${b.id}.json`,
+    title: s.t('exportHint'), text: s.t('exportBar'),
+  }));
   return h('div', {},
     h('div', { class: 'view-head' },
       h('h1', { tabindex: '-1', id: 'bar-title' }, b.name, ' ', statePill(s, b)),

@@ -34,9 +34,32 @@ export async function barsView(ctx) {
   ctx.main.replaceChildren(
     h('div', { class: 'view-head' },
       h('h1', { tabindex: '-1', text: s.t('barsTitle') }),
-      h('div', { class: 'actions' }, h('a', { class: 'btn btn-primary', href: '#/new', id: 'new-bar', text: s.t('newBar') }))),
+      h('div', { class: 'actions' }, importButton(ctx), h('a', { class: 'btn btn-primary', href: '#/new', id: 'new-bar', text: s.t('newBar') }))),
     bars.length ? h('div', { class: 'card table-wrap' }, table) : h('p', { class: 'card', text: s.t('noBars') }));
   return {};
+}
+
+/**
+ * importButton reads a `presso export` file (or the console's Export) and
+ * adds its bar with its orders and history here: the bar id must be free.
+ */
+function importButton(ctx) {
+  const { s } = ctx;
+  const file = h('input', { type: 'file', accept: 'application/json,.json', hidden: true, id: 'import-file' });
+  const btn = h('button', { type: 'button', class: 'btn', id: 'import-bar', text: s.t('importBar'), onclick: () => file.click() });
+  file.addEventListener('change', () => busy(btn, async () => {
+    const f = file.files[0];
+    file.value = '';
+    if (!f) return;
+    let data;
+    try { data = JSON.parse(await f.text()); } catch { ctx.failed({ status: 400, message: s.t('importNotJSON', { file: f.name }) }); return; }
+    try {
+      const res = await post('/api/events/import', data);
+      ctx.say(s.t('imported', { id: res.eventId, orders: res.orders }));
+      ctx.go(`/bar/${res.eventId}`);
+    } catch (e) { ctx.failed(e); }
+  }));
+  return [btn, file];
 }
 
 /** today is a bar's orders of its local day, in words. */

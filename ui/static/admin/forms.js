@@ -112,11 +112,17 @@ export function modal(titleId, content, back = document.activeElement) {
 // No 0/O, 1/l/I: a password read out over a counter must survive it.
 const ALPHABET = 'abcdefghijkmnpqrstuvwxyz23456789';
 
-/** newPassword is 12 random characters in three groups: "k7qm-3xvp-h9tz". */
-export function newPassword() {
-  const bytes = crypto.getRandomValues(new Uint8Array(12));
-  const chars = [...bytes].map((b) => ALPHABET[b % ALPHABET.length]).join('');
-  return `${chars.slice(0, 4)}-${chars.slice(4, 8)}-${chars.slice(8)}`;
+/**
+ * newPassword is 12 random characters in three groups, "k7qm-3xvp-h9tz",
+ * never containing username (the server refuses those).
+ */
+export function newPassword(username = '') {
+  for (;;) {
+    const bytes = crypto.getRandomValues(new Uint8Array(12));
+    const chars = [...bytes].map((b) => ALPHABET[b % ALPHABET.length]).join('');
+    const pw = `${chars.slice(0, 4)}-${chars.slice(4, 8)}-${chars.slice(8)}`;
+    if (!username || !pw.includes(username.toLowerCase())) return pw;
+  }
 }
 
 /**

@@ -106,7 +106,8 @@ function newAccount(ctx, st, reload) {
   const err = h('p', { class: 'form-error', role: 'alert' });
   const errors = new Errors(err);
   const user = errors.add('username', field('na-user', s.t('username'), h('input', { required: true, maxlength: '64', autocomplete: 'off', autocapitalize: 'none', spellcheck: 'false' }), s.t('fieldUserHint')));
-  const pass = errors.add('password', field('na-pass', s.t('password'), h('input', { required: true, minlength: '8', maxlength: '128', autocomplete: 'new-password', spellcheck: 'false', value: newPassword() }), s.t('fieldPasswordHint')));
+  let suggested = newPassword();
+  const pass = errors.add('password', field('na-pass', s.t('password'), h('input', { required: true, minlength: '8', maxlength: '128', autocomplete: 'new-password', spellcheck: 'false', value: suggested }), s.t('fieldPasswordHint')));
   const rb = roleAndBar(s, st, 'na', errors, 'barista', '');
   const done = h('div', { id: 'na-done', 'aria-live': 'polite' });
   const submit = h('button', { type: 'submit', class: 'btn btn-primary', id: 'na-submit', text: s.t('createAccount') });
@@ -120,6 +121,10 @@ function newAccount(ctx, st, reload) {
     ev.preventDefault();
     errors.clear();
     const body = { username: user.input.value.trim(), password: pass.input.value, ...rb.value() };
+    // The suggestion happens to contain the new name: suggest another.
+    if (pass.input.value === suggested && body.password.includes(body.username.toLowerCase())) {
+      body.password = pass.input.value = suggested = newPassword(body.username);
+    }
     if (!body.username) return errors.show('username', s.t('needUsername'));
     if (body.password.length < 8) return errors.show('password', s.t('passwordShort'));
     if (body.role !== 'admin' && !body.eventId) return errors.show('eventId', s.t('needBar'));
@@ -130,7 +135,7 @@ function newAccount(ctx, st, reload) {
           h('p', {}, s.t('signInAt'), ' ', h('strong', { text: signInPlace(body) })),
           secret(s, body.password, 'na-secret'));
         user.input.value = '';
-        pass.input.value = newPassword();
+        pass.input.value = suggested = newPassword();
         ctx.say(s.t('createdAccount', { name: body.username, role: s.t(ROLE_KEYS[body.role]) }));
         await reload();
       } catch (e) {
@@ -190,7 +195,7 @@ function editAccount(ctx, st, a, paint) {
 async function resetPassword(ctx, a) {
   const { s } = ctx;
   if (!(await confirm({ title: s.t('confirmPasswordTitle', { name: a.username }), text: s.t('confirmPasswordText'), yes: s.t('newPasswordButton'), no: s.t('cancel') }))) return;
-  const password = newPassword();
+  const password = newPassword(a.username);
   try {
     await apiPatch(`/api/staff/${enc(a.username)}`, { password });
   } catch (e) {

@@ -129,10 +129,12 @@ export function settingsTab(ctx, page, el) {
   const bar = h('div', { class: 'savebar' }, status, discard, save);
   const f = h('form', { class: 'card settings', method: 'post', novalidate: true, 'aria-labelledby': 'tab-settings' }, groups, err, bar);
   const dirty = () => Object.keys(changes(controls, base)).length > 0;
+  let justSaved = false; // "Saved." stays until the next edit
   const mark = () => {
     const d = dirty();
+    if (d) justSaved = false;
     bar.classList.toggle('is-dirty', d);
-    status.textContent = d ? s.t('unsaved') : s.t('allSaved');
+    status.textContent = d ? s.t('unsaved') : justSaved ? s.t('saved') : s.t('allSaved');
     discard.disabled = !d;
   };
   const fill = (b) => {
@@ -155,8 +157,8 @@ export function settingsTab(ctx, page, el) {
     await busy(save, async () => {
       try {
         page.bar = await apiPatch(`/api/events/${enc(page.bar.id)}`, body);
+        justSaved = true;
         fill(page.bar);
-        status.textContent = s.t('saved');
         ctx.say(s.t('saved'));
       } catch (e) {
         if (e.status === 401) return ctx.failed(e);
