@@ -175,6 +175,9 @@ func TestBrowserAdmin(t *testing.T) {
 
 	menuEditor(t, b, admin, phone, api, bar)
 	staffAccounts(t, b, admin, api, bar)
+	// bea made Ann's drink: the phone says where to collect it.
+	b.wait(shows{phone, "#status .status-big", "Ready for pickup"}, shows{phone, "#status .bar-text", "Collect your cup at the left end"})
+	saveShot(phone, "admin-11-phone-ready")
 	pairAndRotate(t, b, admin, api, bar, barName)
 	endAndReopen(t, b, s, admin, api, bar, barName)
 	exportImport(t, b, admin, api, bar)
@@ -243,6 +246,12 @@ func menuEditor(t *testing.T, b *browser, admin, phone *tab, api *client, bar st
 	if got := eval[string](admin, "focus after moving", `document.activeElement.getAttribute('aria-label')`); got != "Move Oat Latte up" {
 		t.Errorf("after moving, focus is on %q, want the moved drink's Up button", got)
 	}
+	// The double espresso goes; focus moves to the drink above it, now last.
+	click(admin, "remove the double espresso", `#drinks > li[data-drink="double-espresso"] button[data-key$=":remove"]`)
+	b.wait(shows{admin, "#live", "Double Espresso removed"})
+	if got := eval[int](admin, "drinks in the draft", `document.querySelectorAll('#drinks > li').length`); got != 5 {
+		t.Errorf("after removing one the editor shows %d drinks, want 5", got)
+	}
 	b.wait(shows{admin, "#menu-status", "Unsaved changes"})
 	shotBoth(admin, "admin-05-menu-draft")
 	axeBoth(admin, "admin: menu with a draft")
@@ -258,8 +267,8 @@ func menuEditor(t *testing.T, b *browser, admin, phone *tab, api *client, bar st
 	if len(saved.Menu) != 5 {
 		t.Errorf("after the refused save the menu has %d drinks, want the 5 it had", len(saved.Menu))
 	}
-	if got := eval[int](admin, "draft kept", `document.querySelectorAll('#drinks > li').length`); got != 6 {
-		t.Errorf("after the refused save the editor shows %d drinks, want the 6 of the draft", got)
+	if got := eval[int](admin, "draft kept", `document.querySelectorAll('#drinks > li').length`); got != 5 {
+		t.Errorf("after the refused save the editor shows %d drinks, want the 5 of the draft", got)
 	}
 	saveShot(admin, "admin-06-menu-refused")
 	axeBoth(admin, "admin: menu with an error")
@@ -268,7 +277,7 @@ func menuEditor(t *testing.T, b *browser, admin, phone *tab, api *client, bar st
 	b.step("the admin saves the menu", func() { click(admin, "saving", "#menu-save") },
 		shows{phone, `#menu label:has(input[value="oat-latte"])`, "Oat Latte"}, shows{admin, "#menu-status", "The menu is saved"})
 	api.must(200, "GET", "/api/events/"+bar, nil, &saved)
-	if len(saved.Menu) != 6 || saved.Menu[4].ID != "oat-latte" || saved.Menu[4].Icon != "latte" || len(saved.Menu[4].Modifiers) != 1 ||
+	if len(saved.Menu) != 5 || saved.Menu[4].ID != "oat-latte" || saved.Menu[4].Icon != "latte" || len(saved.Menu[4].Modifiers) != 1 ||
 		saved.Menu[4].Modifiers[0].ID != "size" || saved.Menu[4].Modifiers[0].Default != "large" || len(saved.Menu[4].Modifiers[0].Options) != 2 {
 		t.Errorf("saved menu: %+v", saved.Menu)
 	}
@@ -331,6 +340,17 @@ func staffAccounts(t *testing.T, b *browser, admin *tab, api *client, bar string
 	click(bea, "complete", `#making button[data-key$=":complete"]`)
 	b.wait(shows{bea, "#ready", "Oat Latte"})
 
+	// cal moves to the demo bar and back, through the edit dialog.
+	for _, to := range []struct{ id, name string }{{"demo", "Demo bar"}, {bar, "Harbour Stage"}} {
+		admin.do("edit cal", chromedp.Click(chromedp.CSS(`button[data-key="cal:edit"]`)), chromedp.WaitVisible(chromedp.CSS("#ea-bar")))
+		if to.id == "demo" {
+			axeBoth(admin, "admin: edit an account")
+		}
+		fill(admin, "#ea-bar", to.id)
+		click(admin, "save cal", `dialog[open] button[type="submit"]`)
+		b.wait(shows{admin, `tr[data-user="cal"]`, to.name})
+	}
+
 	// Disabled: her board shows the sign-in at once.
 	admin.do("disable bea", chromedp.Click(chromedp.CSS(`button[data-key="bea:disable"]`)), chromedp.WaitVisible(chromedp.CSS("dialog[open]")))
 	saveShot(admin, "admin-10-disable-dialog")
@@ -380,6 +400,28 @@ func pairAndRotate(t *testing.T, b *browser, admin *tab, api *client, bar, barNa
 	}
 	tv.do("QR loaded", chromedp.Poll[chromedp.Void](`document.getElementById('qr-img').complete && document.getElementById('qr-img').naturalWidth > 0`))
 	saveShot(tv, "admin-13-tv-paired")
+
+	// A second screen types a new code on /pair; the same code again is refused.
+	first := admin.visibleText("#pair-code")
+	click(admin, "make another code", "#pair-make")
+	waitJS(admin, "a new pairing code", `document.getElementById('pair-code').textContent !== `+jsString(first), time.Now(), 10*time.Second)
+	code := admin.visibleText("#pair-code")
+	typed := b.person("display-typed", 1280, 720, false)
+	typed.goTo("/pair")
+	b.wait(shows{typed, "h1", "Pair this screen"})
+	// A 720p TV shows the field and the button without scrolling.
+	if bottom := eval[float64](typed, "the Pair button", `document.getElementById('submit').getBoundingClientRect().bottom`); bottom > 720 {
+		t.Errorf("/pair at 1280x720: the Pair button ends at %v px, below the screen", bottom)
+	}
+	saveShot(typed, "admin-13-pair-page")
+	axeBoth(typed, "pair: the code form")
+	typed.do("typing the code", chromedp.SendKeys(chromedp.CSS("#code"), strings.ToLower(code)), chromedp.Click(chromedp.CSS("#submit")))
+	waitThroughReload(shows{typed, "#bar-name", barName}, time.Now(), 10*time.Second)
+	again := b.person("display-again", 1280, 720, false)
+	again.goTo("/pair")
+	again.do("typing the used code", chromedp.WaitVisible(chromedp.CSS("#code")), chromedp.SendKeys(chromedp.CSS("#code"), code), chromedp.Click(chromedp.CSS("#submit")))
+	b.wait(shows{again, "#code-error", "used already"})
+	axeBoth(again, "pair: a used code")
 
 	codeOn := `(() => { const src = document.getElementById('qr-img')?.getAttribute('src') || '';
 		return new URL(src, location.href).searchParams.get('v') || ''; })()`
