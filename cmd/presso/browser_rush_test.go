@@ -105,7 +105,9 @@ func TestBrowserRush(t *testing.T) {
 		chromedp.Click(chromedp.CSS(`dialog[open] input[name="mod:milk"][value="oat"]`)))
 	saveShot(barista, "rush-1-walkup-dialog-barista")
 	axeBoth(barista, "barista: walk-up dialog")
-	b.step("walk-up", func() { barista.do("add the walk-up", chromedp.Click(chromedp.CSS(`dialog[open] button[type="submit"]`))) },
+	b.step("walk-up", func() {
+		barista.do("add the walk-up", chromedp.Click(chromedp.CSS(`dialog[open] button[type="submit"]`)))
+	},
 		shows{barista, "#new .card-order", "#1"},
 		shows{barista, "#new .card-order .who", "for Zoë 李"},
 		shows{barista, "#new .card-order .mods", "Oat"},
