@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -190,5 +191,44 @@ func TestLoadRobotName(t *testing.T) {
 	long := robotName("a-very-long-bar-id-of-thirty-two", 12)
 	if len(long) > 32 || !strings.HasPrefix(long, "robot-barista-12-") || long == robotName("a-very-long-bar-id-of-thirty-tw0", 12) {
 		t.Errorf("robotName(long) = %q", long)
+	}
+}
+
+// TestLoadEstimateHonesty: each completed order's estimate when queued
+// against when it was ready, as the summary reports them.
+func TestLoadEstimateHonesty(t *testing.T) {
+	s := newStats()
+	t0 := time.Unix(1000, 0).UTC()
+	at := func(sec float64) *time.Time { v := t0.Add(time.Duration(sec * float64(time.Second))); return &v }
+	for i, c := range []struct {
+		estimate *time.Time
+		ready    float64
+	}{
+		{at(10), 12}, // 2 s late, waited 12 s
+		{at(20), 19}, // 1 s early, waited 19 s
+		{at(5), 5},   // exact
+		{at(30), 40}, // 10 s late, waited 40 s
+		{nil, 8},     // no estimate when queued
+	} {
+		id := fmt.Sprintf("o_%d", i)
+		s.queued(&presso.Order{ID: id, SubmittedAt: &t0, EstimatedReadyAt: c.estimate})
+		s.ready(id, *at(c.ready))
+	}
+	s.ready("o_unknown", t0) // never queued by a robot: ignored
+	s.ready("o_0", *at(99))  // a second completion of one order: ignored
+	r := reportEstimates(s.honest, s.unestimated)
+	want := estimateReport{N: 4, Without: 1, ErrP50: time.Second, ErrP90: 10 * time.Second,
+		RelP50: 1.0 / 19, RelP90: 0.25, ErrOverWaitP: 1.0 / 12, Wait50: 12 * time.Second, Bias50: -2 * time.Second}
+	if r != want {
+		t.Errorf("report = %+v, want %+v", r, want)
+	}
+	var b bytes.Buffer
+	r.write(&b)
+	if line := strings.SplitN(b.String(), "\n", 2)[0]; line != "estimate: n=4 without=1 error_p50=1000.0ms error_p90=10000.0ms relative_p50=5% relative_p90=25% wait_p50=12000.0ms" {
+		t.Errorf("estimate line = %q", line)
+	}
+	m := client.Message{Type: presso.OrderManagerOrderCompleted, Detail: []byte(`{"order":{"finishedAt":"2026-01-01T10:00:00.5Z"}}`)}
+	if got, ok := finishedAt(m); !ok || !got.Equal(time.Date(2026, 1, 1, 10, 0, 0, 5e8, time.UTC)) {
+		t.Errorf("finishedAt() = %v, %v", got, ok)
 	}
 }

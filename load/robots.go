@@ -304,6 +304,9 @@ func (r *runner) customer(ctx context.Context, n int, bar *presso.Bar, never boo
 		case m := <-events:
 			if state, ok := ending(m, o.ID); ok {
 				r.stats.ended(o.ID, state, time.Now(), true)
+				if at, ok := finishedAt(m); ok && state == presso.StateCompleted {
+					r.stats.ready(o.ID, at)
+				}
 				return
 			}
 		case <-ctx.Done():
@@ -420,6 +423,7 @@ func (r *runner) choose(ctx context.Context, c *client.Client, orderID string, m
 		r.stats.fail(routeDrink, fmt.Errorf("200 without a number (state %s)", o.State))
 	default:
 		r.stats.sample(&r.stats.submitNumber, time.Since(start))
+		r.stats.queued(&o)
 	}
 }
 
@@ -439,6 +443,9 @@ func (r *runner) lastLook(ctx context.Context, c *client.Client, orderID string)
 		return
 	}
 	r.stats.ended(orderID, o.State, time.Now(), false)
+	if o.State == presso.StateCompleted && o.FinishedAt != nil {
+		r.stats.ready(orderID, *o.FinishedAt)
+	}
 }
 
 // ending reports whether a message on the customer's channel tells that

@@ -23,6 +23,9 @@ type stats struct {
 	completeReady []time.Duration
 	completeCall  []time.Duration
 	completeSent  map[string]time.Time // order id → when a barista sent complete
+	promised      map[string]promised  // order id → its estimate when queued (estimate.go)
+	honest        []honesty
+	unestimated   int // completed orders that had no estimate when queued
 }
 
 // counts are the run's counters; a copy is a consistent snapshot.
@@ -53,7 +56,7 @@ func (c counts) errorTotal(errs map[string]int) int {
 }
 
 func newStats() *stats {
-	return &stats{errors: map[string]int{}, completeSent: map[string]time.Time{}}
+	return &stats{errors: map[string]int{}, completeSent: map[string]time.Time{}, promised: map[string]promised{}}
 }
 
 func (s *stats) add(f func(c *counts)) {
@@ -170,6 +173,7 @@ func (s *stats) writeSummary(w io.Writer, arrivals, elapsed time.Duration) {
 		{"complete → customer sees ready", summarize(s.completeReady)},
 		{"  (barista's complete call)", summarize(s.completeCall)},
 	}
+	est := reportEstimates(s.honest, s.unestimated)
 	s.mu.Unlock()
 
 	secs := elapsed.Seconds()
@@ -190,6 +194,7 @@ func (s *stats) writeSummary(w io.Writer, arrivals, elapsed time.Duration) {
 		}
 		fmt.Fprintf(w, "  %-32s %6d %8s %8s %8s %8s\n", l.name, l.d.N, ms(l.d.P50), ms(l.d.P95), ms(l.d.P99), ms(l.d.Max))
 	}
+	est.write(w)
 	if len(errs) == 0 {
 		fmt.Fprintln(w, "errors: none")
 		return

@@ -18,8 +18,9 @@ import (
 // The pace is read from the bar's completions of the last estimateWindow
 // (at most estimateSamples of them, newest first):
 //
-//   - rate: (n-1) completions over the time from the first to the last of
-//     them, the bar's speed while it was working;
+//   - rate: completions per time while the bar was working: the mean gap
+//     between one completion and the next, leaving out gaps over
+//     idleGaps times the median one (the bar stood idle, or closed);
 //   - make: the nearest-rank median of their make times (make → complete),
 //     and per drink where it has at least estimateMinDrink of them;
 //   - baristas: how many different baristas made them.
@@ -37,6 +38,7 @@ const (
 	estimateSamples    = 200
 	estimateMinSamples = 5
 	estimateMinDrink   = 3
+	idleGaps           = 10
 	// paceTTL is how long a bar's measured pace is reused; a completion
 	// at this replica measures it again at once.
 	paceTTL = 2 * time.Second
@@ -46,8 +48,8 @@ const (
 type pace struct {
 	at       time.Time // when it was measured
 	ok       bool      // enough data to estimate with
-	doneN    int64     // completions in the rate, less one
-	spanMS   int64     // the time they took, first to last
+	doneN    int64     // gaps between completions in the rate
+	spanMS   int64     // their total length
 	makeMS   int64     // median make time
 	byDrink  map[string]int64
 	baristas int
@@ -56,12 +58,11 @@ type pace struct {
 // measurePace works out the pace from a bar's recent completions.
 func measurePace(now time.Time, recent []store.Completion) pace {
 	pc := pace{at: now, byDrink: map[string]int64{}}
-	var makes []int64
+	var makes, finished []int64
 	drinks := map[string][]int64{}
 	baristas := map[string]bool{}
-	first, last := now, time.Time{}
 	for _, c := range recent {
-		first, last = minTime(first, c.FinishedAt), maxTime(last, c.FinishedAt)
+		finished = append(finished, c.FinishedAt.UnixMilli())
 		if c.MadeAt == nil {
 			continue
 		}
@@ -70,12 +71,12 @@ func measurePace(now time.Time, recent []store.Completion) pace {
 		drinks[c.Drink] = append(drinks[c.Drink], d)
 		baristas[c.BaristaID] = true
 	}
-	if len(makes) < estimateMinSamples || !last.After(first) {
+	pc.doneN, pc.spanMS = workingGaps(finished)
+	if len(makes) < estimateMinSamples || pc.doneN == 0 || pc.spanMS == 0 {
 		return pc
 	}
 	slices.Sort(makes)
 	pc.ok, pc.makeMS, pc.baristas = true, store.Percentile(makes, 50), len(baristas)
-	pc.doneN, pc.spanMS = int64(len(recent)-1), last.Sub(first).Milliseconds()
 	for id, ds := range drinks {
 		if len(ds) >= estimateMinDrink {
 			slices.Sort(ds)
@@ -85,11 +86,27 @@ func measurePace(now time.Time, recent []store.Completion) pace {
 	return pc
 }
 
-func minTime(a, b time.Time) time.Time {
-	if b.Before(a) {
-		return b
+// workingGaps are the gaps between consecutive completions (times in ms)
+// while the bar was working, as a count and a total: a gap over idleGaps
+// times the median gap (at least a second) is the bar standing idle, and
+// left out.
+func workingGaps(finished []int64) (n, total int64) {
+	if len(finished) < 2 {
+		return 0, 0
 	}
-	return a
+	slices.Sort(finished)
+	gaps := make([]int64, len(finished)-1)
+	for i := range gaps {
+		gaps[i] = finished[i+1] - finished[i]
+	}
+	sorted := slices.Sorted(slices.Values(gaps))
+	limit := max(idleGaps*store.Percentile(sorted, 50), 1000)
+	for _, g := range gaps {
+		if g <= limit {
+			n, total = n+1, total+g
+		}
+	}
+	return n, total
 }
 
 func maxTime(a, b time.Time) time.Time {

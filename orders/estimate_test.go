@@ -49,13 +49,21 @@ func TestEstimate(t *testing.T) {
 			return e.get(o.ID).EstimatedReadyAt
 		}
 
+		// 09:51: one order, completed straight from the queue (no make
+		// time), then the bar stands idle for ten minutes: that gap is
+		// not the bar's pace.
+		set("09:50:00")
+		early := order(10, "americano")
+		set("09:51:00")
+		fire(barista, early, orders.TriggerComplete)
+
 		// 10:00: five orders; bea and bob make them. Make times: 60 s,
 		// 30 s, 45 s (americano: median 45 s), 120 s, 180 s (flat white:
 		// only two, so the bar's median, 60 s).
 		set("10:00:00")
 		a1, a2, a3, a4, a5 := order(1, "americano"), order(2, "flat-white"), order(3, "americano"), order(4, "flat-white"), order(5, "americano")
 		if a5.EstimatedReadyAt != nil {
-			t.Errorf("with no completions, the estimate is %v, want none", a5.EstimatedReadyAt)
+			t.Errorf("with no made completions, the estimate is %v, want none", a5.EstimatedReadyAt)
 		}
 		fire(barista, a1, orders.TriggerMake)
 		fire(other, a2, orders.TriggerMake)
@@ -79,8 +87,10 @@ func TestEstimate(t *testing.T) {
 		set("10:05:00")
 		fire(other, a4, orders.TriggerComplete)
 
-		// Completions at 10:01:00, 10:01:30, 10:02:00, 10:02:15, 10:05:00:
-		// four intervals in 240 s, one slot per 60 s. Two baristas.
+		// Completions at 09:51:00 and then 10:01:00, 10:01:30, 10:02:00,
+		// 10:02:15, 10:05:00: the gaps are 600, 30, 30, 15 and 165 s; 600
+		// is over ten times the median (30 s), so the pace is four gaps
+		// in 240 s, one slot per 60 s. Two baristas.
 		m1 := order(6, "flat-white")
 		fire(barista, m1, orders.TriggerMake) // making since 10:05:00
 		q1, q2, q3 := order(7, "americano"), order(8, "flat-white"), order(9, "americano")
@@ -144,6 +154,7 @@ func TestEstimate(t *testing.T) {
 		}
 
 		// Fifteen minutes after the last completion nothing is recent.
+		// (09:51's is gone by then too.)
 		set("10:20:01")
 		if got := estimate(q1); got != nil {
 			t.Errorf("with no completion in 15 minutes, the estimate is %v, want none", got)

@@ -98,8 +98,11 @@ async function refresh() {
   }
 }
 
-/** dur formats a duration in ms as m:ss, or a dash for none. */
-const dur = (v) => (v === null || v === undefined ? s.t('none') : mmss(v));
+/** dur formats a duration in ms: seconds to a tenth under a minute, else m:ss; a dash for none. */
+const dur = (v) => {
+  if (v === null || v === undefined) return s.t('none');
+  return v < 60000 ? s.t('seconds', { n: new Intl.NumberFormat(s.lang, { maximumFractionDigits: 1 }).format(v / 1000) }) : mmss(v);
+};
 const time = (t) => new Date(t).toLocaleTimeString(s.lang, { timeZone: bar.timezone || 'UTC', hour: '2-digit', minute: '2-digit' });
 const day = (t) => new Date(t).toLocaleDateString(s.lang, { timeZone: bar.timezone || 'UTC', dateStyle: 'medium' });
 
@@ -201,11 +204,13 @@ function hoursChart(hours) {
 function waitChart(hours) {
   const pts = hours.map((x, i) => ({ i, x, v: x.waitP50Ms })).filter((p) => p.v !== null && p.v !== undefined);
   if (!pts.length) return h('p', { class: 'hint', text: s.t('noWaits') });
-  const top = niceMax(Math.max(...pts.map((p) => p.v)) / 60000);
-  const { pw, y, parts } = frame(hours, top, (v) => s.t('minutes', { n: v }));
+  // Seconds on the axis while the waits are short, minutes once they are not.
+  const unit = Math.max(...pts.map((p) => p.v)) < 120000 ? 1000 : 60000;
+  const top = niceMax(Math.max(...pts.map((p) => p.v)) / unit);
+  const { pw, y, parts } = frame(hours, top, (v) => s.t(unit === 1000 ? 'seconds' : 'minutes', { n: v }));
   const px = (i) => CHART.left + (pw * (i + 0.5)) / hours.length;
-  const line = svg('polyline', { class: 'wait-line', points: pts.map((p) => `${px(p.i)},${y(p.v / 60000)}`).join(' ') });
-  const dots = pts.map((p) => svg('circle', { class: 'wait-dot', cx: px(p.i), cy: y(p.v / 60000), r: 4 },
+  const line = svg('polyline', { class: 'wait-line', points: pts.map((p) => `${px(p.i)},${y(p.v / unit)}`).join(' ') });
+  const dots = pts.map((p) => svg('circle', { class: 'wait-dot', cx: px(p.i), cy: y(p.v / unit), r: 4 },
     svg('title', null, s.t('dotWait', { hour: p.x.hour, wait: dur(p.v) }))));
   const worst = pts.reduce((a, p) => (p.v > a.v ? p : a), pts[0]);
   return svg('svg', { viewBox: `0 0 ${CHART.w} ${CHART.h}`, role: 'img', class: 'chart-svg',
