@@ -39,9 +39,9 @@ const (
 	estimateMinSamples = 5
 	estimateMinDrink   = 3
 	idleGaps           = 10
-	// paceTTL is how long a bar's measured pace is reused; a completion
-	// at this replica measures it again at once.
-	paceTTL = 2 * time.Second
+	// paceTTL is how long a bar's measured pace is reused: a busy bar's
+	// orders share one reading of its completions a second.
+	paceTTL = time.Second
 )
 
 // pace is a bar's recent pace, as the estimate uses it.
@@ -186,13 +186,6 @@ func (e *estimator) pace(ctx context.Context, r reader, eventID string, now time
 	e.paces[eventID] = pc
 	e.mu.Unlock()
 	return pc, nil
-}
-
-// forget drops a bar's pace, after a completion changed it.
-func (e *estimator) forget(eventID string) {
-	e.mu.Lock()
-	delete(e.paces, eventID)
-	e.mu.Unlock()
 }
 
 // estimate sets o's EstimatedReadyAt (nil unless it is queued or making

@@ -36,9 +36,6 @@ func (p *Processor) observe(ctx context.Context, c *change) {
 	if c.tr.On == TriggerTimeout && c.before.Deadline != nil {
 		p.metrics.DeadlineLate(c.now.Sub(*c.before.Deadline))
 	}
-	if c.after.State == presso.StateCompleted && c.before.State != presso.StateCompleted {
-		p.est.forget(c.after.EventID)
-	}
 	if !p.log.Enabled(ctx, slog.LevelInfo) {
 		return
 	}
