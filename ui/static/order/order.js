@@ -82,6 +82,12 @@ async function main() {
   } catch (e) {
     if (e.status !== 401) return problem(errorText(e), '', main);
   }
+  // A name sign-in belongs to the bar it was made at (the server refuses
+  // orders elsewhere): at another bar in name mode sign in there under the
+  // same name; at one that signs in by code, ask for the code.
+  if (app.me?.kind === 'customer' && app.me.eventId && app.me.eventId !== event) {
+    app.me = bar.signInMode === 'name' ? await post('/api/customer/session', { eventId: event, name: app.me.name }).catch(() => null) : null;
+  }
   // A dead code says so before anyone is asked to sign in.
   if (!app.me) return (await codeAlive()) && signIn();
   start();
