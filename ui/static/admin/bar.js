@@ -34,7 +34,16 @@ export async function barView(ctx, id, tabName = 'settings') {
   const page = { bar: await get(`/api/events/${enc(id)}`) };
   const head = h('div', { class: 'bar-head-wrap' });
   const body = h('section', { id: 'tab', 'aria-labelledby': `tab-${tabName}` });
-  const paintHead = () => patch(head, header(ctx, page, paintHead));
+  // Repainted only when what it shows changes: a stream message that
+  // changes nothing here must not swap a button under a finger.
+  let shown = '';
+  const paintHead = () => {
+    const b = page.bar;
+    const now = JSON.stringify([b.name, b.open, b.ended, b.timezone]);
+    if (now === shown) return;
+    shown = now;
+    patch(head, header(ctx, page, paintHead));
+  };
   paintHead();
   const tabs = h('nav', { class: 'tabs-nav', 'aria-label': s.t('barSections', { bar: page.bar.name }) },
     h('ul', { class: 'tabs' }, TABS.map(([name, key]) => h('li', {},

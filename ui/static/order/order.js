@@ -33,6 +33,7 @@ const app = {
   screen: 'loading',
   sse: null,
   barStream: null, // the bar's public channel: menu and texts, live
+  ranOut: new Set(), // names of drinks that ran out while this page showed the menu
   timer: 0,        // the 1 s tick of the visible screen
   ticks: {},       // screen id → what to repaint every second (countdowns)
   seen: new Map(), // order id → latest copy the stream delivered
@@ -410,16 +411,28 @@ function watchBar() {
   if (app.barStream) return;
   const apply = (bar) => {
     if (!bar || bar.id !== event) return;
+    // Drinks that run out while the customer looks at the menu are named,
+    // so a choice that vanishes (or a tap on a greyed-out drink) is explained.
+    const was = new Map((app.bar?.menu || []).map((d) => [d.id, d.available]));
+    for (const d of bar.menu || []) if (was.get(d.id) && !d.available) app.ranOut.add(d.name);
     app.bar = bar;
     const f = app.screen === 'menu' && $('menu').querySelector('form');
-    if (f) showMenu(false, choice(f));
-    else if (app.screen === 'status' && app.order) showStatus(false);
+    if (!f) {
+      if (app.screen === 'status' && app.order) showStatus(false);
+      return;
+    }
+    const kept = choice(f);
+    showMenu(false, kept);
+    if (kept.drink && !bar.menu?.find((d) => d.id === kept.drink)?.available) $('err-drink').textContent = ranOutText();
   };
   app.barStream = stream(`/api/events/${enc(event)}/stream`, {
     onSnapshot: (d) => apply(d.bar),
     onEvent: (type, d) => { if (type === 'ConfigService.ConfigChanged') apply(d.bar); },
   });
 }
+
+/** ranOutText says which drinks have just run out. */
+const ranOutText = () => s.t('ranOut', { drinks: s.list([...app.ranOut]) });
 
 /** follow opens the user's own event stream once per sign-in. */
 function follow() {
@@ -646,7 +659,7 @@ async function order(f, submit, err) {
   for (const el of f.querySelectorAll('.form-error')) el.textContent = '';
   err.textContent = '';
   if (!drink) {
-    $('err-drink').textContent = s.t('chooseTitle');
+    $('err-drink').textContent = app.ranOut.size ? ranOutText() : s.t('chooseTitle');
     f.querySelector('input[name="drink"]:not(:disabled)')?.focus();
     return;
   }
