@@ -98,9 +98,9 @@ func TestEmailSignIn(t *testing.T) {
 		t.Fatalf("wrong code = %d %+v, want 400 naming code", st, out)
 	}
 	var me struct{ ID, Kind, Name, Role string }
-	c.must(200, "POST", "/api/customer/session", map[string]string{"email": "ann@example.com", "code": code[1]}, &me)
-	if me.Kind != "customer" || me.Name != "ann" || me.Role != "customer" {
-		t.Fatalf("me = %+v", me)
+	c.must(200, "POST", "/api/customer/session", map[string]string{"email": "ann@example.com", "code": code[1], "name": "Ann"}, &me)
+	if me.Kind != "customer" || me.Name != "Ann" || me.Role != "customer" {
+		t.Fatalf("me = %+v, want customer Ann (the first name given, never the address)", me)
 	}
 	// A code works once.
 	if st := c.do("POST", "/api/customer/session", map[string]string{"email": "ann@example.com", "code": code[1]}, nil); st != 400 {
