@@ -336,8 +336,9 @@ func staffAccounts(t *testing.T, b *browser, admin *tab, api *client, bar string
 		t.Errorf("after bea's change the americano is %+v, want unavailable", now.Menu[0])
 	}
 	// bea makes Ann's drink.
-	click(bea, "make", `#new button[data-key$=":make"]`)
-	click(bea, "complete", `#making button[data-key$=":complete"]`)
+	press(bea, "make", `#new button[data-key$=":make"]`)
+	b.wait(shows{bea, "#making", "yours"})
+	press(bea, "complete", `#making button[data-key$=":complete"]`)
 	b.wait(shows{bea, "#ready", "Oat Latte"})
 
 	// cal moves to the demo bar and back, through the edit dialog.
