@@ -177,6 +177,14 @@ func (s *Server) orderStartChecks(r *http.Request, who presso.Identity, event, c
 		return nil, presso.E(presso.KindForbidden, presso.CodeForbidden,
 			"you signed in by name at another bar: sign in at %s to order here", bar.Name)
 	}
+	if bar.SignInMode != "name" {
+		return func() {}, nil
+	}
+	// A closed bar or a dead code is refused as a scan would be, before
+	// the address's share is counted or named.
+	if _, err := s.Validator.Check(r.Context(), bar, code); err != nil {
+		return nil, err
+	}
 	limit := s.NameOrdersPerAddr
 	if limit <= 0 {
 		limit = max(bar.Limits.DrinksPerCode/2, 1)
