@@ -363,8 +363,9 @@ func (s *Service) RequestCode(ctx context.Context, ip, email string) (string, er
 			return "", &presso.Error{Kind: presso.KindUnavailable, Code: presso.CodeMailFailed, Message: "the sign-in code could not be sent: try again", Err: err}
 		}
 	} else {
-		// With no mail server configured the operator relays the code by hand.
-		s.log.Info("sign-in code (no SMTP configured)", "email", email, "code", code)
+		// With no mail server configured the operator relays the code by
+		// hand. It is a warning, so no customer's e-mail is at info.
+		s.log.Warn("sign-in code (no SMTP configured)", "email", email, "code", code)
 	}
 	if s.dev {
 		return code, nil
