@@ -1,7 +1,11 @@
 package orders_test
 
 import (
+	"context"
 	"encoding/json"
+	"log/slog"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -233,4 +237,72 @@ func jsonOf(t *testing.T, v any) string {
 		t.Fatal(err)
 	}
 	return string(b)
+}
+
+// TestSummaryLog: the minute summary is one info line per open bar, with
+// today's orders (the bar's day), those in flight and their median wait,
+// and no customer's name; a closed bar has none.
+func TestSummaryLog(t *testing.T) {
+	e := newEnv(t, sqliteEngine(), nil)
+	var buf syncBuffer
+	p := orders.New(e.db, e.clock.Now, func() {}, slog.New(slog.NewTextHandler(&buf, nil)))
+	a := e.start(customer(1))
+	if _, err := p.Submit(e.ctx, customer(1), a.ID, orders.SubmitInput{Drink: "americano"}); err != nil {
+		t.Fatal(err)
+	}
+	e.clock.Advance(90 * time.Second)
+	if _, err := p.Fire(e.ctx, barista, a.ID, orders.TriggerComplete, orders.SubmitInput{}); err != nil {
+		t.Fatal(err)
+	}
+	e.start(customer(2)) // still choosing: in flight
+	if err := e.db.Tx(e.ctx, func(tx *store.Tx) error {
+		other := e.bar("demo")
+		other.ID, other.Name, other.Open = "shut", "Shut bar", false
+		return tx.CreateBar(e.ctx, other, e.clock.Now())
+	}); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(e.ctx)
+	go func() {
+		for !strings.Contains(buf.String(), "bar summary") {
+			time.Sleep(5 * time.Millisecond)
+		}
+		cancel()
+	}()
+	p.RunSummary(ctx, 10*time.Millisecond)
+	var lines []string
+	for _, l := range strings.Split(buf.String(), "\n") {
+		if strings.Contains(l, "bar summary") {
+			lines = append(lines, l[strings.Index(l, "level="):])
+		}
+	}
+	if want := `level=INFO msg="bar summary" bar=demo orders=2 in_flight=1 median_wait_ms=90000`; len(lines) == 0 || lines[0] != want {
+		t.Errorf("summary lines = %q, want first %q", lines, want)
+	}
+	for _, l := range lines {
+		if strings.Contains(l, "bar=shut") {
+			t.Errorf("a closed bar has a summary: %q", l)
+		}
+	}
+	if strings.Contains(buf.String(), "c1") || strings.Contains(buf.String(), "c2") {
+		t.Errorf("the log names a customer:\n%s", buf.String())
+	}
+}
+
+// syncBuffer is a bytes.Buffer a logger and the test share.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
