@@ -9,16 +9,17 @@ import (
 
 // Check tells what a scan of code at bar would hear now, without using
 // the code, so a phone can say a dead code is dead before anyone signs in:
-// the bar is closed (423), its event is over (410 bar_ended), the code is
+// its event is over (410 bar_ended), the bar is closed (423), the code is
 // unknown (400), from a past window (410) or used up (409 with the next
 // window), in the order a scan hears them. For a live code it returns the
 // code with its uses left.
 func (v *Validator) Check(ctx context.Context, bar *presso.Bar, code string) (store.Code, error) {
+	// An ended bar is usually closed too; saying it has ended is the truer answer.
+	if err := Live(bar); err != nil {
+		return store.Code{}, err
+	}
 	if !bar.Open {
 		return store.Code{}, presso.E(presso.KindClosed, presso.CodeClosed, "%s is closed right now", bar.Name)
-	}
-	if bar.Ended {
-		return store.Code{}, presso.E(presso.KindExpired, presso.CodeBarEnded, "%s has ended: it takes no more orders", bar.Name)
 	}
 	if code == "" || len(code) > 64 {
 		return store.Code{}, invalidCode()
