@@ -79,14 +79,7 @@ func (c *Tx) PutSession(ctx context.Context, s Session) (err error) {
 			event_id,
 			created_at,
 			expires_at
-		) VALUES (
-			$1,
-			$2,
-			$3,
-			$4,
-			$5,
-			$6
-		)`,
+		) VALUES ($1, $2, $3, $4, $5, $6)`,
 		s.TokenHash, s.UserID, s.Kind, s.EventID, ms(s.CreatedAt), ms(s.ExpiresAt))
 	return err
 }
@@ -186,13 +179,7 @@ func (c *Tx) AddSigninCode(ctx context.Context, email, codeHash string, now, exp
 			created_at,
 			expires_at,
 			attempts
-		) VALUES (
-			$1,
-			$2,
-			$3,
-			$4,
-			0
-		)
+		) VALUES ($1, $2, $3, $4, 0)
 		ON CONFLICT (email, code_hash) DO UPDATE SET
 			created_at = excluded.created_at,
 			expires_at = excluded.expires_at,
