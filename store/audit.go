@@ -57,16 +57,7 @@ func (c *Tx) AppendAudit(ctx context.Context, r AuditRow) (err error) {
 			target,
 			before_json,
 			after_json
-		) VALUES (
-			$1,
-			$2,
-			$3,
-			$4,
-			$5,
-			$6,
-			$7,
-			$8
-		)`,
+		) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
 		ms(r.At), r.ActorID, r.ActorName, r.Action, r.EventID, r.Target, before, after)
 	return err
 }
