@@ -76,14 +76,7 @@ func (c *Tx) CreateBar(ctx context.Context, b *presso.Bar, now time.Time) (err e
 			config,
 			created_at,
 			updated_at
-		) VALUES (
-			$1,
-			$2,
-			$3,
-			$4,
-			$5,
-			$5
-		)`,
+		) VALUES ($1, $2, $3, $4, $5, $5)`,
 		b.ID, b.Name, b.Open, cfg, ms(now))
 	if isUniqueViolation(err) {
 		return presso.E(presso.KindConflict, presso.CodeExists, "bar %q already exists", b.ID)
