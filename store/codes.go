@@ -29,13 +29,7 @@ func (c *Tx) EnsureCode(ctx context.Context, want Code) (_ Code, err error) {
 			window_end,
 			code,
 			uses_left
-		) VALUES (
-			$1,
-			$2,
-			$3,
-			$4,
-			$5
-		)
+		) VALUES ($1, $2, $3, $4, $5)
 		ON CONFLICT (event_id, window_start) DO UPDATE SET
 			window_end = excluded.window_end,
 			code = excluded.code,
