@@ -64,12 +64,7 @@ func (c *Tx) TakeSigninTurn(ctx context.Context, key string, now time.Time, wait
 					failures,
 					next_at,
 					updated_at
-				) VALUES (
-					$1,
-					$2,
-					$3,
-					$4
-				)
+				) VALUES ($1, $2, $3, $4)
 				ON CONFLICT (key) DO NOTHING`,
 				key, n, ms(now.Add(wait(n))), ms(now))
 		} else {
@@ -113,12 +108,7 @@ func (c *Tx) CountRate(ctx context.Context, key string, start, expires time.Time
 			window_start,
 			expires_at,
 			n
-		) VALUES (
-			$1,
-			$2,
-			$3,
-			1
-		)
+		) VALUES ($1, $2, $3, 1)
 		ON CONFLICT (key, window_start) DO UPDATE SET n = rate_counts.n + 1 WHERE rate_counts.n < $4
 		RETURNING n`, key, ms(start), ms(expires), max).Scan(&n)
 	if errors.Is(err, sql.ErrNoRows) {
