@@ -83,30 +83,7 @@ func (c *Tx) InsertNumberedOrder(ctx context.Context, o *presso.Order, numberDay
 	_, err = c.q.ExecContext(ctx, `
 		INSERT INTO orders (`+orderColumns+`,
 			number_day
-		) VALUES (
-			$1,
-			$2,
-			$3,
-			$4,
-			$5,
-			$6,
-			$7,
-			$8,
-			$9,
-			$10,
-			$11,
-			$12,
-			$13,
-			$14,
-			$15,
-			$16,
-			$17,
-			$18,
-			$19,
-			$20,
-			$21,
-			$22
-		)`,
+		) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)`,
 		o.ID, o.EventID, o.UserID, o.UserName, o.State, o.Cause, o.Number, drink, o.BaristaID, o.BaristaName,
 		o.Day, o.Exempt, ms(o.CreatedAt), msPtr(o.SubmittedAt), msPtr(o.MadeAt), msPtr(o.FinishedAt), msPtr(o.Deadline), o.Version,
 		msPtr(o.CollectedAt), msPtr(o.CalledAt), o.Walkup, numberDay)
@@ -258,15 +235,7 @@ func (c *Tx) AppendHistory(ctx context.Context, orderID string, seq int64, s Ste
 			to_state,
 			trigger,
 			actor
-		) VALUES (
-			$1,
-			$2,
-			$3,
-			$4,
-			$5,
-			$6,
-			$7
-		)`,
+		) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
 		orderID, seq, ms(s.At), s.From, s.To, s.Trigger, s.Actor)
 	return err
 }
