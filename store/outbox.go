@@ -39,14 +39,7 @@ func (c *Tx) AppendOutbox(ctx context.Context, env presso.Envelope, orderID stri
 			detail_type,
 			payload,
 			created_at
-		) VALUES (
-			$1,
-			$2,
-			$3,
-			$4,
-			$5,
-			$6
-		)`,
+		) VALUES ($1, $2, $3, $4, $5, $6)`,
 		env.ID, env.EventID, orderID, env.DetailType, string(payload), ms(env.Time))
 	return err
 }
