@@ -38,14 +38,7 @@ func (c *Tx) CreatePairing(ctx context.Context, p Pairing) (err error) {
 			created_by,
 			created_at,
 			expires_at
-		) VALUES (
-			$1,
-			$2,
-			$3,
-			$4,
-			$5,
-			$6
-		)`,
+		) VALUES ($1, $2, $3, $4, $5, $6)`,
 		p.CodeHash, p.TokenHash, p.EventID, p.CreatedBy, ms(p.CreatedAt), ms(p.ExpiresAt))
 	return err
 }
