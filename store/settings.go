@@ -24,10 +24,7 @@ func (c *Tx) SetSetting(ctx context.Context, name, value string) (err error) {
 		INSERT INTO settings (
 			name,
 			value
-		) VALUES (
-			$1,
-			$2
-		)
+		) VALUES ($1, $2)
 		ON CONFLICT (name) DO UPDATE SET value = excluded.value`, name, value)
 	return err
 }
@@ -41,10 +38,7 @@ func (c *Tx) InitSetting(ctx context.Context, name, value string) (_ string, err
 		INSERT INTO settings (
 			name,
 			value
-		) VALUES (
-			$1,
-			$2
-		)
+		) VALUES ($1, $2)
 		ON CONFLICT (name) DO NOTHING`, name, value); err != nil {
 		return "", err
 	}
