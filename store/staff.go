@@ -37,15 +37,7 @@ func (c *Tx) CreateStaff(ctx context.Context, s Staff, now time.Time) (err error
 			event_id,
 			disabled,
 			created_at
-		) VALUES (
-			$1,
-			$2,
-			$3,
-			$4,
-			$5,
-			$6,
-			$7
-		)`,
+		) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
 		s.ID, s.Username, s.PasswordHash, s.Role, s.EventID, s.Disabled, ms(now))
 	if isUniqueViolation(err) {
 		return presso.E(presso.KindConflict, presso.CodeExists, "username %q is taken", s.Username)
