@@ -29,7 +29,8 @@
 // hashed one, so modules import each other by plain URL and still get hashed,
 // immutable URLs. A wrong hash is a 404 rather than a stale file.
 //
-// Layout: pages/ holds the html/templates (head.html is the shared <head>);
+// Layout: pages/ holds the html/templates (head.html has the partials they
+// share: the <head>, the logo, a staff page's top bar);
 // static/shared/ the modules every app uses (api.js: fetch wrapper, error
 // contract, server clock, SSE with resume and re-sync; dom.js; dialog.js;
 // chime.js; staff.js: staff sign-in; i18n.js: translations) and base.css;
@@ -145,15 +146,15 @@ func New(devMode bool) http.Handler {
 		}
 		h.site = s
 	}
-	h.mux.HandleFunc("GET /{$}", h.page("home.html", false))
-	h.mux.HandleFunc("GET /display/{event}", h.page("display.html", true))
-	h.mux.HandleFunc("GET /barista/{event}", h.page("barista.html", true))
-	h.mux.HandleFunc("GET /order/{event}", h.page("order.html", true))
-	h.mux.HandleFunc("GET /poster/{event}", h.page("poster.html", true))
-	h.mux.HandleFunc("GET /stats/{event}", h.page("stats.html", true))
-	h.mux.HandleFunc("GET /journey/{id}", h.page("journey.html", false))
-	h.mux.HandleFunc("GET /admin", h.page("admin.html", false))
-	h.mux.HandleFunc("GET /pair", h.page("pair.html", false))
+	h.mux.HandleFunc("GET /{$}", h.page("home", false))
+	h.mux.HandleFunc("GET /display/{event}", h.page("display", true))
+	h.mux.HandleFunc("GET /barista/{event}", h.page("barista", true))
+	h.mux.HandleFunc("GET /order/{event}", h.page("order", true))
+	h.mux.HandleFunc("GET /poster/{event}", h.page("poster", true))
+	h.mux.HandleFunc("GET /stats/{event}", h.page("stats", true))
+	h.mux.HandleFunc("GET /journey/{id}", h.page("journey", false))
+	h.mux.HandleFunc("GET /admin", h.page("admin", false))
+	h.mux.HandleFunc("GET /pair", h.page("pair", false))
 	h.mux.HandleFunc("GET /static/{hash}/{path...}", h.static)
 	return h
 }
@@ -190,13 +191,16 @@ func sourceDir() (string, bool) {
 
 // pageData is what every page template sees.
 type pageData struct {
+	App   string // the page: pages/<App>.html, with static/<App>/<App>.css and .js
 	Event string // the bar id from the path, "" on the home page
 	Dev   bool   // --dev: the home page offers "Try it without a phone"
 }
 
-func (h *handler) page(name string, needsEvent bool) http.HandlerFunc {
+// page serves pages/<app>.html.
+func (h *handler) page(app string, needsEvent bool) http.HandlerFunc {
+	name := app + ".html"
 	return func(w http.ResponseWriter, r *http.Request) {
-		data := pageData{Event: r.PathValue("event"), Dev: h.dev}
+		data := pageData{App: app, Event: r.PathValue("event"), Dev: h.dev}
 		if needsEvent && !validEvent(data.Event) {
 			http.NotFound(w, r)
 			return
