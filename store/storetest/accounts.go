@@ -287,13 +287,9 @@ func testSessionsOfUser(t *testing.T, db *store.DB) {
 
 func takeAttempt(t *testing.T, db *store.DB, email string, now time.Time, max int) ([]string, error) {
 	t.Helper()
-	var hashes []string
-	err := db.Tx(t.Context(), func(tx *store.Tx) error {
-		var err error
-		hashes, err = tx.TakeSigninAttempt(t.Context(), email, now, max)
-		return err
+	return txTry(t, db, func(tx *store.Tx) ([]string, error) {
+		return tx.TakeSigninAttempt(t.Context(), email, now, max)
 	})
-	return hashes, err
 }
 
 const signinEmail = "ada@example.com"
@@ -301,15 +297,6 @@ const signinEmail = "ada@example.com"
 func addSigninCode(t *testing.T, db *store.DB, hash string, now, expires time.Time) {
 	t.Helper()
 	tx(t, db, func(tx *store.Tx) error { return tx.AddSigninCode(t.Context(), signinEmail, hash, now, expires) })
-}
-
-func signinCodeTests() []test {
-	return []test{
-		{name: "Attempts", fn: testSigninCodeAttempts},
-		{name: "Several", fn: testSigninCodeSeveral},
-		{name: "Concurrent", fn: testSigninCodeConcurrent},
-		{name: "Delete", fn: testSigninCodeDelete},
-	}
 }
 
 func testSigninCodeAttempts(t *testing.T, db *store.DB) {

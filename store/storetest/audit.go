@@ -12,14 +12,6 @@ import (
 
 // The audit (store/audit.go).
 
-func auditTests() []test {
-	return []test{
-		{name: "AppendAndList", fn: testAuditList},
-		{name: "Pages", fn: testAuditPages},
-		{name: "RolledBack", fn: testAuditRolledBack},
-	}
-}
-
 // auditFixture writes four rows: three at e1 (one by presso itself) and
 // one of no bar.
 func auditFixture(t *testing.T, db *store.DB) []store.AuditRow {

@@ -59,17 +59,6 @@ func createBarB(t *testing.T, db *store.DB) *presso.Bar {
 	return want
 }
 
-func barTests() []test {
-	return []test{
-		{name: "Create", fn: testBarCreate},
-		{name: "Duplicate", fn: testBarDuplicate},
-		{name: "NotFound", fn: testBarNotFound},
-		{name: "Update", fn: testBarUpdate},
-		{name: "List", fn: testBarList},
-		{name: "EmptyConfig", fn: testBarEmptyConfig},
-	}
-}
-
 func testBarCreate(t *testing.T, db *store.DB) {
 	ctx := t.Context()
 	if got, err := db.ListBars(ctx); err != nil || len(got) != 0 {
@@ -167,13 +156,9 @@ func testBarEmptyConfig(t *testing.T, db *store.DB) {
 
 func reserve(t *testing.T, db *store.DB, eventID string, max int) bool {
 	t.Helper()
-	var ok bool
-	tx(t, db, func(tx *store.Tx) error {
-		var err error
-		ok, err = tx.ReserveCapacity(t.Context(), eventID, max)
-		return err
+	return txValue(t, db, func(tx *store.Tx) (bool, error) {
+		return tx.ReserveCapacity(t.Context(), eventID, max)
 	})
-	return ok
 }
 
 func active(t *testing.T, db *store.DB, eventID string) int {
@@ -190,15 +175,6 @@ func release(t *testing.T, db *store.DB, eventID string) {
 	tx(t, db, func(tx *store.Tx) error { return tx.ReleaseCapacity(t.Context(), eventID) })
 }
 
-func capacityTests() []test {
-	return []test{
-		{name: "Concurrent", fn: testCapacityConcurrent},
-		{name: "Closed", fn: testCapacityClosed},
-		{name: "UnknownBar", fn: testCapacityUnknownBar},
-		{name: "ReleaseNeverBelowZero", fn: testCapacityReleaseNeverBelowZero},
-	}
-}
-
 func testCapacityConcurrent(t *testing.T, db *store.DB) {
 	ctx := t.Context()
 	createBar(t, db, "e1")
@@ -207,24 +183,9 @@ func testCapacityConcurrent(t *testing.T, db *store.DB) {
 		t.Fatalf("ActiveOrders() of a new bar = %d, want %d", got, want)
 	}
 	const n, max = 30, 7
-	oks := make([]bool, n)
-	errs := make([]error, n)
-	concurrently(n, func(i int) {
-		errs[i] = db.Tx(ctx, func(tx *store.Tx) error {
-			var err error
-			oks[i], err = tx.ReserveCapacity(ctx, "e1", max)
-			return err
-		})
-	})
-	granted := 0
-	for i := range n {
-		if errs[i] != nil {
-			t.Fatalf("ReserveCapacity() #%d = %v", i, errs[i])
-		}
-		if oks[i] {
-			granted++
-		}
-	}
+	granted := wins(race(t, db, "ReserveCapacity()", n, func(tx *store.Tx, _ int) (bool, error) {
+		return tx.ReserveCapacity(ctx, "e1", max)
+	}))
 	if granted != max {
 		t.Fatalf("ReserveCapacity() granted %d of %d, want exactly %d", granted, n, max)
 	}

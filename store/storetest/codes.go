@@ -26,21 +26,14 @@ func wantCode(t *testing.T, what string, got, want store.Code) {
 
 func ensureCode(t *testing.T, db *store.DB, c store.Code) store.Code {
 	t.Helper()
-	var got store.Code
-	tx(t, db, func(tx *store.Tx) error {
-		var err error
-		got, err = tx.EnsureCode(t.Context(), c)
-		return err
+	return txValue(t, db, func(tx *store.Tx) (store.Code, error) {
+		return tx.EnsureCode(t.Context(), c)
 	})
-	return got
 }
 
-func useCode(t *testing.T, db *store.DB, eventID, code string, now time.Time) (store.Code, bool, error) {
+func useCode(t *testing.T, db *store.DB, eventID, code string, now time.Time) (c store.Code, ok bool, err error) {
 	t.Helper()
-	var c store.Code
-	var ok bool
-	err := db.Tx(t.Context(), func(tx *store.Tx) error {
-		var err error
+	err = db.Tx(t.Context(), func(tx *store.Tx) (err error) {
 		c, ok, err = tx.UseCode(t.Context(), eventID, code, now)
 		return err
 	})
@@ -67,19 +60,6 @@ func ensureCodes(t *testing.T, db *store.DB, codes ...store.Code) {
 	t.Helper()
 	for _, c := range codes {
 		wantCode(t, "EnsureCode("+c.Code+")", ensureCode(t, db, c), c)
-	}
-}
-
-func codeTests() []test {
-	return []test{
-		{name: "EnsureConcurrent", fn: testCodeEnsureConcurrent},
-		{name: "EnsureExisting", fn: testCodeEnsureExisting},
-		{name: "EnsureSeparate", fn: testCodeEnsureSeparate},
-		{name: "UseConcurrent", fn: testCodeUseConcurrent},
-		{name: "SoldOut", fn: testCodeSoldOut},
-		{name: "Expired", fn: testCodeExpired},
-		{name: "Unknown", fn: testCodeUnknown},
-		{name: "ByValue", fn: testCodeByValue},
 	}
 }
 
@@ -112,21 +92,10 @@ func testCodeEnsureConcurrent(t *testing.T, db *store.DB) {
 	ctx := t.Context()
 	first := firstCode()
 	const n = 12
-	got := make([]store.Code, n)
-	errs := make([]error, n)
-	concurrently(n, func(i int) {
-		errs[i] = db.Tx(ctx, func(tx *store.Tx) error {
-			var err error
-			got[i], err = tx.EnsureCode(ctx, store.Code{EventID: "e1", Code: fmt.Sprintf("CODE%02d", i),
-				WindowStart: first.WindowStart.Add(truncated), WindowEnd: first.WindowEnd.Add(truncated), UsesLeft: 10})
-			return err
-		})
+	got := race(t, db, "EnsureCode()", n, func(tx *store.Tx, i int) (store.Code, error) {
+		return tx.EnsureCode(ctx, store.Code{EventID: "e1", Code: fmt.Sprintf("CODE%02d", i),
+			WindowStart: first.WindowStart.Add(truncated), WindowEnd: first.WindowEnd.Add(truncated), UsesLeft: 10})
 	})
-	for i := range n {
-		if errs[i] != nil {
-			t.Fatalf("EnsureCode() #%d = %v", i, errs[i])
-		}
-	}
 	stored := first
 	stored.Code = got[0].Code
 	if !strings.HasPrefix(stored.Code, "CODE") {
@@ -154,31 +123,26 @@ func testCodeUseConcurrent(t *testing.T, db *store.DB) {
 	stored := firstCode()
 	ensureCodes(t, db, stored)
 	const n = 50
-	got := make([]store.Code, n)
-	oks := make([]bool, n)
-	errs := make([]error, n)
-	concurrently(n, func(i int) {
-		errs[i] = db.Tx(ctx, func(tx *store.Tx) error {
-			var err error
-			got[i], oks[i], err = tx.UseCode(ctx, "e1", stored.Code, at(time.Minute))
-			return err
-		})
+	type use struct {
+		code store.Code
+		ok   bool
+	}
+	uses := race(t, db, "UseCode()", n, func(tx *store.Tx, _ int) (use, error) {
+		c, ok, err := tx.UseCode(ctx, "e1", stored.Code, at(time.Minute))
+		return use{c, ok}, err
 	})
 	var left []int
-	for i := range n {
-		if errs[i] != nil {
-			t.Fatalf("UseCode() #%d = %v", i, errs[i])
+	for i, u := range uses {
+		if u.code.UsesLeft < 0 {
+			t.Fatalf("UseCode() #%d UsesLeft = %d, want >= 0", i, u.code.UsesLeft)
 		}
-		if got[i].UsesLeft < 0 {
-			t.Fatalf("UseCode() #%d UsesLeft = %d, want >= 0", i, got[i].UsesLeft)
-		}
-		if oks[i] {
-			left = append(left, got[i].UsesLeft)
+		if u.ok {
+			left = append(left, u.code.UsesLeft)
 			want := stored
-			want.UsesLeft = got[i].UsesLeft
-			wantCode(t, fmt.Sprintf("UseCode() #%d", i), got[i], want)
-		} else if got[i].UsesLeft != 0 {
-			t.Fatalf("UseCode() #%d refused with UsesLeft = %d, want 0", i, got[i].UsesLeft)
+			want.UsesLeft = u.code.UsesLeft
+			wantCode(t, fmt.Sprintf("UseCode() #%d", i), u.code, want)
+		} else if u.code.UsesLeft != 0 {
+			t.Fatalf("UseCode() #%d refused with UsesLeft = %d, want 0", i, u.code.UsesLeft)
 		}
 	}
 	slices.Sort(left)
@@ -242,20 +206,9 @@ func testCodeUnknown(t *testing.T, db *store.DB) {
 func testNextNumber(t *testing.T, db *store.DB) {
 	ctx := t.Context()
 	const n = 200
-	got := make([]int64, n)
-	errs := make([]error, n)
-	concurrently(n, func(i int) {
-		errs[i] = db.Tx(ctx, func(tx *store.Tx) error {
-			var err error
-			got[i], err = tx.NextNumber(ctx, "e1", "")
-			return err
-		})
+	got := race(t, db, "NextNumber()", n, func(tx *store.Tx, _ int) (int64, error) {
+		return tx.NextNumber(ctx, "e1", "")
 	})
-	for i := range n {
-		if errs[i] != nil {
-			t.Fatalf("NextNumber() #%d = %v", i, errs[i])
-		}
-	}
 	slices.Sort(got)
 	for i, v := range got {
 		if v != int64(i+1) {
@@ -263,13 +216,9 @@ func testNextNumber(t *testing.T, db *store.DB) {
 		}
 	}
 	next := func(eventID, day string) int64 {
-		var v int64
-		tx(t, db, func(tx *store.Tx) error {
-			var err error
-			v, err = tx.NextNumber(ctx, eventID, day)
-			return err
+		return txValue(t, db, func(tx *store.Tx) (int64, error) {
+			return tx.NextNumber(ctx, eventID, day)
 		})
-		return v
 	}
 	for _, c := range []struct {
 		event, day string
@@ -293,13 +242,9 @@ const customerDay = "2026-01-01"
 
 func countOrder(t *testing.T, db *store.DB, eventID, userID, day string, max int) bool {
 	t.Helper()
-	var ok bool
-	tx(t, db, func(tx *store.Tx) error {
-		var err error
-		ok, err = tx.CountCustomerOrder(t.Context(), eventID, userID, day, max)
-		return err
+	return txValue(t, db, func(tx *store.Tx) (bool, error) {
+		return tx.CountCustomerOrder(t.Context(), eventID, userID, day, max)
 	})
-	return ok
 }
 
 func uncountOrder(t *testing.T, db *store.DB, eventID, userID, day string) {
@@ -318,38 +263,12 @@ func fillLimit(t *testing.T, db *store.DB) {
 	}
 }
 
-func customerLimitTests() []test {
-	return []test{
-		{name: "Concurrent", fn: testCustomerLimitConcurrent},
-		{name: "Uncount", fn: testCustomerLimitUncount},
-		{name: "Separate", fn: testCustomerLimitSeparate},
-		{name: "MaxThree", fn: testCustomerLimitMaxThree},
-		{name: "UncountNeverBelowZero", fn: testCustomerLimitUncountNeverBelowZero},
-		{name: "MaxZero", fn: testCustomerLimitMaxZero},
-	}
-}
-
 func testCustomerLimitConcurrent(t *testing.T, db *store.DB) {
 	ctx := t.Context()
 	const n = 20
-	oks := make([]bool, n)
-	errs := make([]error, n)
-	concurrently(n, func(i int) {
-		errs[i] = db.Tx(ctx, func(tx *store.Tx) error {
-			var err error
-			oks[i], err = tx.CountCustomerOrder(ctx, "e1", "u1", customerDay, 1)
-			return err
-		})
-	})
-	granted := 0
-	for i := range n {
-		if errs[i] != nil {
-			t.Fatalf("CountCustomerOrder() #%d = %v", i, errs[i])
-		}
-		if oks[i] {
-			granted++
-		}
-	}
+	granted := wins(race(t, db, "CountCustomerOrder()", n, func(tx *store.Tx, _ int) (bool, error) {
+		return tx.CountCustomerOrder(ctx, "e1", "u1", customerDay, 1)
+	}))
 	if granted != 1 {
 		t.Fatalf("CountCustomerOrder(max 1) granted %d of %d, want exactly 1", granted, n)
 	}

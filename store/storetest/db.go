@@ -28,14 +28,6 @@ func testBasics(t *testing.T, db *store.DB) {
 	}
 }
 
-func txTests() []test {
-	return []test{
-		{name: "CommitAndReadYourWrites", fn: testTxCommit},
-		{name: "ErrorRollsBack", fn: testTxError},
-		{name: "PanicRollsBack", fn: testTxPanic},
-	}
-}
-
 func testTxCommit(t *testing.T, db *store.DB) {
 	ctx := t.Context()
 	tx(t, db, func(tx *store.Tx) error {

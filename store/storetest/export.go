@@ -131,12 +131,7 @@ func testExportImport(t *testing.T, from, to *store.DB) {
 	if !countOrder(t, to, "e1", "cu-2", "2026-01-01", 2) || countOrder(t, to, "e1", "cu-2", "2026-01-01", 2) {
 		t.Fatalf("CountCustomerOrder(cu-2, max 2) after ImportBar: want one more allowed (o-done counts, o-x does not)")
 	}
-	var n int64
-	tx(t, to, func(tx *store.Tx) error {
-		var err error
-		n, err = tx.NextNumber(ctx, "e1", "")
-		return err
-	})
+	n := txValue(t, to, func(tx *store.Tx) (int64, error) { return tx.NextNumber(ctx, "e1", "") })
 	if n != 2 {
 		t.Fatalf("NextNumber() after ImportBar = %d, want 2: counters carry over", n)
 	}

@@ -9,18 +9,6 @@ import (
 
 // Sign-in back-off and shared rate counts (store/limits.go).
 
-func limitTests() []test {
-	return []test{
-		{name: "BackoffTurns", fn: testBackoffTurns},
-		{name: "BackoffForget", fn: testBackoffForget},
-		{name: "BackoffConcurrent", fn: testBackoffConcurrent},
-		{name: "BackoffSweep", fn: testBackoffSweep},
-		{name: "RateCounts", fn: testRateCounts},
-		{name: "RateConcurrent", fn: testRateConcurrent},
-		{name: "RateSweep", fn: testRateSweep},
-	}
-}
-
 // doubling is a wait policy: two free failures, then 1 s doubling.
 func doubling(n int) time.Duration {
 	if n < 3 {
@@ -31,13 +19,9 @@ func doubling(n int) time.Duration {
 
 func takeTurn(t *testing.T, db *store.DB, key string, now time.Time) time.Time {
 	t.Helper()
-	var retry time.Time
-	tx(t, db, func(tx *store.Tx) error {
-		var err error
-		retry, err = tx.TakeSigninTurn(t.Context(), key, now, doubling)
-		return err
+	return txValue(t, db, func(tx *store.Tx) (time.Time, error) {
+		return tx.TakeSigninTurn(t.Context(), key, now, doubling)
 	})
-	return retry
 }
 
 // testBackoffTurns: each turn counts a failure; once the policy imposes a
@@ -99,21 +83,12 @@ func testBackoffForget(t *testing.T, db *store.DB) {
 // exactly the free ones pass at one instant.
 func testBackoffConcurrent(t *testing.T, db *store.DB) {
 	const n = 10
-	retries := make([]time.Time, n)
-	errs := make([]error, n)
-	concurrently(n, func(i int) {
-		errs[i] = db.Tx(t.Context(), func(tx *store.Tx) error {
-			var err error
-			retries[i], err = tx.TakeSigninTurn(t.Context(), "staff:root", t0, doubling)
-			return err
-		})
+	retries := race(t, db, "TakeSigninTurn()", n, func(tx *store.Tx, _ int) (time.Time, error) {
+		return tx.TakeSigninTurn(t.Context(), "staff:root", t0, doubling)
 	})
 	taken := 0
-	for i := range n {
-		if errs[i] != nil {
-			t.Fatalf("TakeSigninTurn() #%d = %v", i, errs[i])
-		}
-		if retries[i].IsZero() {
+	for _, retry := range retries {
+		if retry.IsZero() {
 			taken++
 		}
 	}
@@ -139,13 +114,9 @@ func testBackoffSweep(t *testing.T, db *store.DB) {
 
 func countRate(t *testing.T, db *store.DB, key string, start time.Time, max int) bool {
 	t.Helper()
-	var ok bool
-	tx(t, db, func(tx *store.Tx) error {
-		var err error
-		ok, err = tx.CountRate(t.Context(), key, start, start.Add(time.Hour), max)
-		return err
+	return txValue(t, db, func(tx *store.Tx) (bool, error) {
+		return tx.CountRate(t.Context(), key, start, start.Add(time.Hour), max)
 	})
-	return ok
 }
 
 // testRateCounts: max per key and window; windows and keys are separate;
@@ -169,24 +140,9 @@ func testRateCounts(t *testing.T, db *store.DB) {
 // testRateConcurrent: racing counts never pass max.
 func testRateConcurrent(t *testing.T, db *store.DB) {
 	const n, max = 12, 5
-	oks := make([]bool, n)
-	errs := make([]error, n)
-	concurrently(n, func(i int) {
-		errs[i] = db.Tx(t.Context(), func(tx *store.Tx) error {
-			var err error
-			oks[i], err = tx.CountRate(t.Context(), "order:ip", t0, at(time.Hour), max)
-			return err
-		})
-	})
-	passed := 0
-	for i := range n {
-		if errs[i] != nil {
-			t.Fatalf("CountRate() #%d = %v", i, errs[i])
-		}
-		if oks[i] {
-			passed++
-		}
-	}
+	passed := wins(race(t, db, "CountRate()", n, func(tx *store.Tx, _ int) (bool, error) {
+		return tx.CountRate(t.Context(), "order:ip", t0, at(time.Hour), max)
+	}))
 	if passed != max {
 		t.Fatalf("%d concurrent CountRate(max %d): %d passed, want %d", n, max, passed, max)
 	}

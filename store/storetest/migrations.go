@@ -53,13 +53,6 @@ func migrated(t *testing.T, db *store.DB) (raw *sql.DB, version, count, max int)
 	return raw, version, count, max
 }
 
-func migrationTests() []test {
-	return []test{
-		{name: "ReopenIsIdempotent", fn: testMigrationsReopen},
-		{name: "NewerSchemaRefused", fn: testMigrationsNewerSchema},
-	}
-}
-
 func testMigrationsReopen(t *testing.T, db *store.DB) {
 	ctx := t.Context()
 	raw, version, count, max := migrated(t, db)

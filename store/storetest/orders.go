@@ -59,13 +59,9 @@ func getOrder(t *testing.T, db *store.DB, id string) *presso.Order {
 
 func updateOrder(t *testing.T, db *store.DB, o *presso.Order, prev int64, numberDay string) (bool, error) {
 	t.Helper()
-	var ok bool
-	err := db.Tx(t.Context(), func(tx *store.Tx) error {
-		var err error
-		ok, err = tx.UpdateOrder(t.Context(), o, prev, numberDay)
-		return err
+	return txTry(t, db, func(tx *store.Tx) (bool, error) {
+		return tx.UpdateOrder(t.Context(), o, prev, numberDay)
 	})
-	return ok, err
 }
 
 // order is a minimal order; the tests set what they need.
@@ -96,21 +92,6 @@ func insertMin(t *testing.T, db *store.DB) *presso.Order {
 	t.Helper()
 	insertOrder(t, db, order("o-min", "e1", "u2", presso.StateWaiting, 0, t0))
 	return order("o-min", "e1", "u2", presso.StateWaiting, 0, t0)
-}
-
-func orderTests() []test {
-	return []test{
-		{name: "RoundTrip", fn: testOrderRoundTrip},
-		{name: "RoundTripNil", fn: testOrderRoundTripNil},
-		{name: "DrinkWithoutModifiers", fn: testOrderDrinkWithoutModifiers},
-		{name: "NotFound", fn: testOrderNotFound},
-		{name: "DuplicateID", fn: testOrderDuplicateID},
-		{name: "Update", fn: testOrderUpdate},
-		{name: "ConcurrentUpdates", fn: testOrderConcurrentUpdates},
-		{name: "Walkup", fn: testOrderWalkup},
-		{name: "Called", fn: testOrderCalled},
-		{name: "InsertNumbered", fn: testOrderInsertNumbered},
-	}
 }
 
 // testOrderWalkup: a walk-up order has no customer and keeps its flag for
@@ -251,29 +232,15 @@ func testOrderConcurrentUpdates(t *testing.T, db *store.DB) {
 	ctx := t.Context()
 	insertOrder(t, db, order("o-race", "e1", "u3", presso.StateQueued, 0, t0))
 	const n = 10
-	oks := make([]bool, n)
-	errs := make([]error, n)
-	concurrently(n, func(i int) {
-		errs[i] = db.Tx(ctx, func(tx *store.Tx) error {
-			o, err := tx.GetOrder(ctx, "o-race")
-			if err != nil {
-				return err
-			}
-			prev := o.Version
-			o.State, o.BaristaID, o.Version = presso.StateMaking, "s"+strconv.Itoa(i), prev+1
-			oks[i], err = tx.UpdateOrder(ctx, o, 1, "")
-			return err
-		})
-	})
-	won := 0
-	for i := range n {
-		if errs[i] != nil {
-			t.Fatalf("UpdateOrder() #%d = %v", i, errs[i])
+	won := wins(race(t, db, "UpdateOrder()", n, func(tx *store.Tx, i int) (bool, error) {
+		o, err := tx.GetOrder(ctx, "o-race")
+		if err != nil {
+			return false, err
 		}
-		if oks[i] {
-			won++
-		}
-	}
+		prev := o.Version
+		o.State, o.BaristaID, o.Version = presso.StateMaking, "s"+strconv.Itoa(i), prev+1
+		return tx.UpdateOrder(ctx, o, 1, "")
+	}))
 	if won != 1 {
 		t.Fatalf("%d concurrent UpdateOrder() from version 1: %d won, want exactly 1", n, won)
 	}
@@ -529,13 +496,9 @@ func testQueuePosition(t *testing.T, db *store.DB) {
 
 func claimDue(t *testing.T, db *store.DB, now time.Time, limit int) []string {
 	t.Helper()
-	var got []string
-	tx(t, db, func(tx *store.Tx) error {
-		var err error
-		got, err = tx.ClaimDue(t.Context(), now, limit)
-		return err
+	return txValue(t, db, func(tx *store.Tx) ([]string, error) {
+		return tx.ClaimDue(t.Context(), now, limit)
 	})
-	return got
 }
 
 func due(id, event string, d *time.Duration) *presso.Order {
@@ -558,14 +521,6 @@ func deadlineFixture(t *testing.T, db *store.DB) {
 		due("d0", "e2", ptr(30*time.Second)),
 	} {
 		insertOrder(t, db, o)
-	}
-}
-
-func deadlineTests() []test {
-	return []test{
-		{name: "Claim", fn: testDeadlinesClaim},
-		{name: "ConcurrentSweepers", fn: testDeadlinesConcurrentSweepers},
-		{name: "SkipLocked", fn: testDeadlinesSkipLocked},
 	}
 }
 

@@ -75,15 +75,6 @@ func fillOutbox(t *testing.T, db *store.DB) ([]presso.Envelope, []string, []stor
 	return envs, orderIDs, all
 }
 
-func outboxTests() []test {
-	return []test{
-		{name: "Append", fn: testOutboxAppend},
-		{name: "DuplicateID", fn: testOutboxDuplicateID},
-		{name: "MarkPublished", fn: testOutboxMarkPublished},
-		{name: "LockRelay", fn: testOutboxLockRelay},
-	}
-}
-
 func testOutboxAppend(t *testing.T, db *store.DB) {
 	ctx := t.Context()
 	if got := pending(t, db); got != 0 {

@@ -12,16 +12,6 @@ import (
 
 // Screen pairings (store/pairing.go).
 
-func pairingTests() []test {
-	return []test{
-		{name: "UseOnce", fn: testPairingUseOnce},
-		{name: "Expired", fn: testPairingExpired},
-		{name: "Unknown", fn: testPairingUnknown},
-		{name: "Concurrent", fn: testPairingConcurrent},
-		{name: "Forget", fn: testPairingForget},
-	}
-}
-
 // newPairing is a pairing of e1 made at created, live for five minutes.
 func newPairing(name string, created time.Time) store.Pairing {
 	return store.Pairing{CodeHash: "code-" + name, TokenHash: "token-" + name, EventID: "e1", CreatedBy: "st-root",
@@ -33,12 +23,9 @@ func createPairing(t *testing.T, db *store.DB, p store.Pairing) {
 	tx(t, db, func(tx *store.Tx) error { return tx.CreatePairing(t.Context(), p) })
 }
 
-func usePairing(t *testing.T, db *store.DB, by, hash string, now time.Time) (store.Pairing, bool, error) {
+func usePairing(t *testing.T, db *store.DB, by, hash string, now time.Time) (p store.Pairing, ok bool, err error) {
 	t.Helper()
-	var p store.Pairing
-	var ok bool
-	err := db.Tx(t.Context(), func(tx *store.Tx) error {
-		var err error
+	err = db.Tx(t.Context(), func(tx *store.Tx) (err error) {
 		p, ok, err = tx.UsePairing(t.Context(), by, hash, now)
 		return err
 	})

@@ -13,16 +13,6 @@ import (
 // now (EndCodes, SetQREpoch), live drinks-per-code changes
 // (AdjustCodeUses) and today's counts (DayCounts).
 
-func qrControlTests() []test {
-	return []test{
-		{name: "AdjustUses", fn: testAdjustCodeUses},
-		{name: "AdjustOnlyTheLiveCode", fn: testAdjustOnlyLive},
-		{name: "EndCodes", fn: testEndCodes},
-		{name: "QREpoch", fn: testQREpoch},
-		{name: "DayCounts", fn: testDayCounts},
-	}
-}
-
 func codeAt(t *testing.T, db *store.DB, eventID string, start time.Time) store.Code {
 	t.Helper()
 	c, err := db.CodeAt(t.Context(), eventID, start)

@@ -14,13 +14,6 @@ import (
 // and inside one holding LockRelay where it does; these check what each
 // way relies on. The relay's batches themselves are tested in bus.
 
-func relayTests() []test {
-	return []test{
-		{name: "ReadBesideWriter", fn: testRelayReadBesideWriter},
-		{name: "LockReleased", fn: testRelayLockReleased},
-	}
-}
-
 // testRelayReadBesideWriter: reading the outbox does not wait for an open
 // write transaction, and sees only what was committed, so a relay that
 // reads outside a transaction leaves the writer free while it publishes.

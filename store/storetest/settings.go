@@ -9,15 +9,6 @@ import (
 
 // The deployment's settings (store/settings.go).
 
-func settingTests() []test {
-	return []test{
-		{name: "MissingIsEmpty", fn: testSettingMissing},
-		{name: "SetReplaces", fn: testSettingSet},
-		{name: "InitKeepsFirst", fn: testSettingInit},
-		{name: "InitRace", fn: testSettingInitRace},
-	}
-}
-
 func setting(t *testing.T, db *store.DB, name string) string {
 	t.Helper()
 	v, err := db.Setting(t.Context(), name)

@@ -15,16 +15,6 @@ import (
 // The staff list, account changes, sign-in records and the last-admin
 // lock (store/staff.go).
 
-func staffTests() []test {
-	return []test{
-		{name: "List", fn: testStaffList},
-		{name: "Update", fn: testStaffUpdate},
-		{name: "RecordSignIn", fn: testStaffRecordSignIn},
-		{name: "EnabledAdmins", fn: testStaffEnabledAdmins},
-		{name: "LastAdminRace", fn: testStaffLastAdminRace},
-	}
-}
-
 // staffFixture creates an admin, a disabled admin, a barista of e1 and a
 // display of e1, each a minute apart.
 func staffFixture(t *testing.T, db *store.DB) []store.Staff {
@@ -109,13 +99,9 @@ func testStaffRecordSignIn(t *testing.T, db *store.DB) {
 	staffFixture(t, db)
 	record := func(id, hash string, now time.Time) bool {
 		t.Helper()
-		var ok bool
-		tx(t, db, func(tx *store.Tx) error {
-			var err error
-			ok, err = tx.RecordSignIn(ctx, id, hash, now)
-			return err
+		return txValue(t, db, func(tx *store.Tx) (bool, error) {
+			return tx.RecordSignIn(ctx, id, hash, now)
 		})
-		return ok
 	}
 	cases := []struct {
 		name, id, hash string

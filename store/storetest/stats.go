@@ -13,20 +13,6 @@ import (
 // The reads behind the stats, the wait estimate, the journey and the
 // metrics (store/stats.go).
 
-func statsTests() []test {
-	return []test{
-		{name: "BarStats", fn: testBarStats},
-		{name: "Percentile", fn: testPercentile},
-		{name: "RecentCompletions", fn: testRecentCompletions},
-		{name: "QueueLoad", fn: testQueueLoad},
-		{name: "OrdersBetween", fn: testOrdersBetween},
-		{name: "InFlight", fn: testInFlight},
-		{name: "OutboxBacklog", fn: testOutboxBacklog},
-		{name: "StepAt", fn: testStepAt},
-		{name: "ActorNames", fn: testActorNames},
-	}
-}
-
 // kolkata is UTC+05:30, so a local hour is not a UTC hour: it checks that
 // the engines bucket by (t + offset) / 3600000 alike.
 func kolkata(t *testing.T) *time.Location {
@@ -263,12 +249,7 @@ func testQueueLoad(t *testing.T, db *store.DB) {
 		{"c", store.Load{Making: 1, Ahead: 1}}, // a making order leaves itself out
 	} {
 		o := getOrder(t, db, c.id)
-		var got store.Load
-		tx(t, db, func(tx *store.Tx) error {
-			var err error
-			got, err = tx.QueueLoad(t.Context(), o)
-			return err
-		})
+		got := txValue(t, db, func(tx *store.Tx) (store.Load, error) { return tx.QueueLoad(t.Context(), o) })
 		if got != c.want {
 			t.Errorf("QueueLoad(%s) = %+v, want %+v", c.id, got, c.want)
 		}

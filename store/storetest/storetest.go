@@ -34,43 +34,157 @@ type test struct {
 // Run runs the whole suite. open must return a fresh, empty database opened
 // with store.Open, and close it (and remove it) when the test ends.
 func Run(t *testing.T, open func(t *testing.T) *store.DB) {
-	run(t, open, []test{
+	run(t, open, suite(open))
+}
+
+// suite is the whole suite, one table: every group and leaf by name. The
+// leaves live in the file of their tables (db.go, bars.go, codes.go, …).
+func suite(open func(t *testing.T) *store.DB) []test {
+	return []test{
 		{name: "Basics", fn: testBasics},
-		{name: "Tx", group: txTests()},
-		{name: "Bars", group: barTests()},
-		{name: "Capacity", group: capacityTests()},
-		{name: "CustomerLimit", group: customerLimitTests()},
-		{name: "Codes", group: codeTests()},
+		{name: "Tx", group: []test{
+			{name: "CommitAndReadYourWrites", fn: testTxCommit},
+			{name: "ErrorRollsBack", fn: testTxError},
+			{name: "PanicRollsBack", fn: testTxPanic},
+		}},
+		{name: "Bars", group: []test{
+			{name: "Create", fn: testBarCreate},
+			{name: "Duplicate", fn: testBarDuplicate},
+			{name: "NotFound", fn: testBarNotFound},
+			{name: "Update", fn: testBarUpdate},
+			{name: "List", fn: testBarList},
+			{name: "EmptyConfig", fn: testBarEmptyConfig},
+		}},
+		{name: "Capacity", group: []test{
+			{name: "Concurrent", fn: testCapacityConcurrent},
+			{name: "Closed", fn: testCapacityClosed},
+			{name: "UnknownBar", fn: testCapacityUnknownBar},
+			{name: "ReleaseNeverBelowZero", fn: testCapacityReleaseNeverBelowZero},
+		}},
+		{name: "CustomerLimit", group: []test{
+			{name: "Concurrent", fn: testCustomerLimitConcurrent},
+			{name: "Uncount", fn: testCustomerLimitUncount},
+			{name: "Separate", fn: testCustomerLimitSeparate},
+			{name: "MaxThree", fn: testCustomerLimitMaxThree},
+			{name: "UncountNeverBelowZero", fn: testCustomerLimitUncountNeverBelowZero},
+			{name: "MaxZero", fn: testCustomerLimitMaxZero},
+		}},
+		{name: "Codes", group: []test{
+			{name: "EnsureConcurrent", fn: testCodeEnsureConcurrent},
+			{name: "EnsureExisting", fn: testCodeEnsureExisting},
+			{name: "EnsureSeparate", fn: testCodeEnsureSeparate},
+			{name: "UseConcurrent", fn: testCodeUseConcurrent},
+			{name: "SoldOut", fn: testCodeSoldOut},
+			{name: "Expired", fn: testCodeExpired},
+			{name: "Unknown", fn: testCodeUnknown},
+			{name: "ByValue", fn: testCodeByValue},
+		}},
 		{name: "NextNumber", fn: testNextNumber},
-		{name: "Orders", group: orderTests()},
+		{name: "Orders", group: []test{
+			{name: "RoundTrip", fn: testOrderRoundTrip},
+			{name: "RoundTripNil", fn: testOrderRoundTripNil},
+			{name: "DrinkWithoutModifiers", fn: testOrderDrinkWithoutModifiers},
+			{name: "NotFound", fn: testOrderNotFound},
+			{name: "DuplicateID", fn: testOrderDuplicateID},
+			{name: "Update", fn: testOrderUpdate},
+			{name: "ConcurrentUpdates", fn: testOrderConcurrentUpdates},
+			{name: "Walkup", fn: testOrderWalkup},
+			{name: "Called", fn: testOrderCalled},
+			{name: "InsertNumbered", fn: testOrderInsertNumbered},
+		}},
 		{name: "OrderNumbersUnique", fn: testOrderNumbersUnique},
 		{name: "ListOrders", group: listOrdersTests()},
 		{name: "UserOrders", fn: testUserOrders},
 		{name: "QueuePosition", fn: testQueuePosition},
-		{name: "Deadlines", group: deadlineTests()},
+		{name: "Deadlines", group: []test{
+			{name: "Claim", fn: testDeadlinesClaim},
+			{name: "ConcurrentSweepers", fn: testDeadlinesConcurrentSweepers},
+			{name: "SkipLocked", fn: testDeadlinesSkipLocked},
+		}},
 		{name: "History", fn: testHistory},
-		{name: "Outbox", group: outboxTests()},
-		{name: "Relay", group: relayTests()},
+		{name: "Outbox", group: []test{
+			{name: "Append", fn: testOutboxAppend},
+			{name: "DuplicateID", fn: testOutboxDuplicateID},
+			{name: "MarkPublished", fn: testOutboxMarkPublished},
+			{name: "LockRelay", fn: testOutboxLockRelay},
+		}},
+		{name: "Relay", group: []test{
+			{name: "ReadBesideWriter", fn: testRelayReadBesideWriter},
+			{name: "LockReleased", fn: testRelayLockReleased},
+		}},
 		{name: "Staff", fn: testStaff},
 		{name: "Customers", fn: testCustomers},
 		{name: "CustomerName", fn: testCustomerName},
 		{name: "Sessions", fn: testSessions},
-		{name: "SigninCodes", group: signinCodeTests()},
+		{name: "SigninCodes", group: []test{
+			{name: "Attempts", fn: testSigninCodeAttempts},
+			{name: "Several", fn: testSigninCodeSeveral},
+			{name: "Concurrent", fn: testSigninCodeConcurrent},
+			{name: "Delete", fn: testSigninCodeDelete},
+		}},
 		// Security (issue 8).
 		{name: "SessionBar", fn: testSessionBar},
 		{name: "SessionExtend", fn: testSessionExtend},
 		{name: "SessionsOfUser", fn: testSessionsOfUser},
-		{name: "Limits", group: limitTests()},
+		{name: "Limits", group: []test{
+			{name: "BackoffTurns", fn: testBackoffTurns},
+			{name: "BackoffForget", fn: testBackoffForget},
+			{name: "BackoffConcurrent", fn: testBackoffConcurrent},
+			{name: "BackoffSweep", fn: testBackoffSweep},
+			{name: "RateCounts", fn: testRateCounts},
+			{name: "RateConcurrent", fn: testRateConcurrent},
+			{name: "RateSweep", fn: testRateSweep},
+		}},
 		// The admin console (issue 9).
-		{name: "StaffAccounts", group: staffTests()},
-		{name: "Audit", group: auditTests()},
-		{name: "Pairings", group: pairingTests()},
-		{name: "QRControl", group: qrControlTests()},
-		{name: "Migrations", group: migrationTests()},
-		{name: "Settings", group: settingTests()},
+		{name: "StaffAccounts", group: []test{
+			{name: "List", fn: testStaffList},
+			{name: "Update", fn: testStaffUpdate},
+			{name: "RecordSignIn", fn: testStaffRecordSignIn},
+			{name: "EnabledAdmins", fn: testStaffEnabledAdmins},
+			{name: "LastAdminRace", fn: testStaffLastAdminRace},
+		}},
+		{name: "Audit", group: []test{
+			{name: "AppendAndList", fn: testAuditList},
+			{name: "Pages", fn: testAuditPages},
+			{name: "RolledBack", fn: testAuditRolledBack},
+		}},
+		{name: "Pairings", group: []test{
+			{name: "UseOnce", fn: testPairingUseOnce},
+			{name: "Expired", fn: testPairingExpired},
+			{name: "Unknown", fn: testPairingUnknown},
+			{name: "Concurrent", fn: testPairingConcurrent},
+			{name: "Forget", fn: testPairingForget},
+		}},
+		{name: "QRControl", group: []test{
+			{name: "AdjustUses", fn: testAdjustCodeUses},
+			{name: "AdjustOnlyTheLiveCode", fn: testAdjustOnlyLive},
+			{name: "EndCodes", fn: testEndCodes},
+			{name: "QREpoch", fn: testQREpoch},
+			{name: "DayCounts", fn: testDayCounts},
+		}},
+		{name: "Migrations", group: []test{
+			{name: "ReopenIsIdempotent", fn: testMigrationsReopen},
+			{name: "NewerSchemaRefused", fn: testMigrationsNewerSchema},
+		}},
+		{name: "Settings", group: []test{
+			{name: "MissingIsEmpty", fn: testSettingMissing},
+			{name: "SetReplaces", fn: testSettingSet},
+			{name: "InitKeepsFirst", fn: testSettingInit},
+			{name: "InitRace", fn: testSettingInitRace},
+		}},
 		{name: "ExportImport", fn: func(t *testing.T, from *store.DB) { testExportImport(t, from, open(t)) }},
-		{name: "Stats", group: statsTests()},
-	})
+		{name: "Stats", group: []test{
+			{name: "BarStats", fn: testBarStats},
+			{name: "Percentile", fn: testPercentile},
+			{name: "RecentCompletions", fn: testRecentCompletions},
+			{name: "QueueLoad", fn: testQueueLoad},
+			{name: "OrdersBetween", fn: testOrdersBetween},
+			{name: "InFlight", fn: testInFlight},
+			{name: "OutboxBacklog", fn: testOutboxBacklog},
+			{name: "StepAt", fn: testStepAt},
+			{name: "ActorNames", fn: testActorNames},
+		}},
+	}
 }
 
 func run(t *testing.T, open func(t *testing.T) *store.DB, tests []test) {
@@ -104,12 +218,69 @@ func tx(t *testing.T, db *store.DB, fn func(tx *store.Tx) error) {
 	}
 }
 
+// txValue runs fn in one write transaction and returns what it returns,
+// and fails the test if it fails.
+func txValue[T any](t *testing.T, db *store.DB, fn func(tx *store.Tx) (T, error)) T {
+	t.Helper()
+	v, err := txTry(t, db, fn)
+	if err != nil {
+		t.Fatalf("Tx() = %v, want nil", err)
+	}
+	return v
+}
+
+// txTry runs fn in one write transaction and returns what it returns, and
+// the error, for the tests of what the store refuses.
+func txTry[T any](t *testing.T, db *store.DB, fn func(tx *store.Tx) (T, error)) (T, error) {
+	var v T
+	err := db.Tx(t.Context(), func(tx *store.Tx) error {
+		var err error
+		v, err = fn(tx)
+		return err
+	})
+	return v, err
+}
+
 // wantKind fails unless err is a *presso.Error of kind k.
 func wantKind(t *testing.T, what string, err error, k presso.Kind) {
 	t.Helper()
 	if got := presso.KindOf(err); err == nil || got != k {
 		t.Fatalf("%s: error = %v (kind %d), want kind %d", what, err, got, k)
 	}
+}
+
+// race runs fn(tx, i) for i in [0, n), each in a write transaction of its
+// own, all released at once, and returns the results by i. A transaction
+// that fails fails the test, naming what it ran: in these races the losers
+// are told so by the result, not by an error.
+func race[T any](t *testing.T, db *store.DB, what string, n int, fn func(tx *store.Tx, i int) (T, error)) []T {
+	t.Helper()
+	got := make([]T, n)
+	errs := make([]error, n)
+	concurrently(n, func(i int) {
+		errs[i] = db.Tx(t.Context(), func(tx *store.Tx) error {
+			var err error
+			got[i], err = fn(tx, i)
+			return err
+		})
+	})
+	for i, err := range errs {
+		if err != nil {
+			t.Fatalf("%s #%d = %v", what, i, err)
+		}
+	}
+	return got
+}
+
+// wins counts the true results of a race.
+func wins(oks []bool) int {
+	n := 0
+	for _, ok := range oks {
+		if ok {
+			n++
+		}
+	}
+	return n
 }
 
 // concurrently runs fn(i) for i in [0, n) in n goroutines released at once.
