@@ -3,7 +3,6 @@ package store_test
 import (
 	"testing"
 
-	"presso/store"
 	"presso/store/storetest"
 )
 
@@ -11,21 +10,7 @@ import (
 // (see checkAlone).
 func TestPostgres(t *testing.T) {
 	server := storetest.PostgresServer(t)
-	var suite verdicts
-	storetest.Run(t, func(t *testing.T) *store.DB {
-		suite.record(t)
-		dsn := storetest.FreshPostgres(t, server)
-		db, err := store.Open(t.Context(), dsn)
-		if err != nil {
-			t.Fatalf("Open() = %v", err)
-		}
-		t.Cleanup(func() { db.Close() })
-		if got := db.Engine(); got != "postgres" {
-			t.Fatalf("Engine() = %q, want postgres", got)
-		}
-		return db
-	})
-	checkAlone(t, &suite)
+	runSuite(t, "postgres", func(t *testing.T) string { return storetest.FreshPostgres(t, server) })
 }
 
 // TestPostgresConcurrentOpen starts replicas on one new database at once:

@@ -12,16 +12,22 @@ import (
 // TestSQLite runs the conformance suite, then each of its subtests alone
 // (see checkAlone).
 func TestSQLite(t *testing.T) {
+	runSuite(t, "sqlite", func(t *testing.T) string { return filepath.Join(t.TempDir(), "presso.db") })
+}
+
+// runSuite runs the conformance suite on fresh databases of engine, each
+// opened at dsn(t), then each of its subtests alone (see checkAlone).
+func runSuite(t *testing.T, engine string, dsn func(t *testing.T) string) {
 	var suite verdicts
 	storetest.Run(t, func(t *testing.T) *store.DB {
 		suite.record(t)
-		db, err := store.Open(t.Context(), filepath.Join(t.TempDir(), "presso.db"))
+		db, err := store.Open(t.Context(), dsn(t))
 		if err != nil {
 			t.Fatalf("Open() = %v", err)
 		}
 		t.Cleanup(func() { db.Close() })
-		if got := db.Engine(); got != "sqlite" {
-			t.Fatalf("Engine() = %q, want sqlite", got)
+		if got := db.Engine(); got != engine {
+			t.Fatalf("Engine() = %q, want %s", got, engine)
 		}
 		return db
 	})

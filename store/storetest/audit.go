@@ -2,7 +2,6 @@ package storetest
 
 import (
 	"errors"
-	"reflect"
 	"testing"
 	"time"
 
@@ -52,13 +51,6 @@ func listAudit(t *testing.T, db *store.DB, event string, before int64, limit int
 	return rows
 }
 
-func wantAudit(t *testing.T, what string, got, want []store.AuditRow) {
-	t.Helper()
-	if !reflect.DeepEqual(got, want) {
-		t.Fatalf("%s =\n  %+v\nwant\n  %+v", what, got, want)
-	}
-}
-
 func testAuditList(t *testing.T, db *store.DB) {
 	if got := listAudit(t, db, "*", 0, 10); got == nil || len(got) != 0 {
 		t.Fatalf("ListAudit() on an empty database = %#v, want an empty list", got)
@@ -82,21 +74,21 @@ func testAuditList(t *testing.T, db *store.DB) {
 			map[string]any{"limits.drinksPerCode": float64(10), "name": "Bar e1"}, map[string]any{"limits.drinksPerCode": float64(12), "name": "Main"}),
 		storedAudit(s, t0, "", "presso", "bar.create", "e1", "e1", nil, map[string]any{"name": "Bar e1"}),
 	}
-	wantAudit(t, "ListAudit(*)", all, want)
-	wantAudit(t, "ListAudit(e1)", listAudit(t, db, "e1", 0, 10), []store.AuditRow{want[0], want[2], want[3]})
-	wantAudit(t, "ListAudit(\"\")", listAudit(t, db, "", 0, 10), []store.AuditRow{want[1]})
-	wantAudit(t, "ListAudit(e2)", listAudit(t, db, "e2", 0, 10), []store.AuditRow{})
+	wantEqual(t, "ListAudit(*)", all, want)
+	wantEqual(t, "ListAudit(e1)", listAudit(t, db, "e1", 0, 10), []store.AuditRow{want[0], want[2], want[3]})
+	wantEqual(t, "ListAudit(\"\")", listAudit(t, db, "", 0, 10), []store.AuditRow{want[1]})
+	wantEqual(t, "ListAudit(e2)", listAudit(t, db, "e2", 0, 10), []store.AuditRow{})
 }
 
 func testAuditPages(t *testing.T, db *store.DB) {
 	auditFixture(t, db)
 	all := listAudit(t, db, "*", 0, 10)
 	first := listAudit(t, db, "*", 0, 2)
-	wantAudit(t, "ListAudit(*, limit 2)", first, all[:2])
+	wantEqual(t, "ListAudit(*, limit 2)", first, all[:2])
 	second := listAudit(t, db, "*", first[1].Seq, 2)
-	wantAudit(t, "ListAudit(*, before the first page, limit 2)", second, all[2:])
-	wantAudit(t, "ListAudit(*, before the last row)", listAudit(t, db, "*", all[3].Seq, 2), []store.AuditRow{})
-	wantAudit(t, "ListAudit(e1, before the newest, limit 1)", listAudit(t, db, "e1", all[0].Seq, 1), []store.AuditRow{all[2]})
+	wantEqual(t, "ListAudit(*, before the first page, limit 2)", second, all[2:])
+	wantEqual(t, "ListAudit(*, before the last row)", listAudit(t, db, "*", all[3].Seq, 2), []store.AuditRow{})
+	wantEqual(t, "ListAudit(e1, before the newest, limit 1)", listAudit(t, db, "e1", all[0].Seq, 1), []store.AuditRow{all[2]})
 }
 
 // testAuditRolledBack: a change that fails takes its audit row with it.
@@ -113,5 +105,5 @@ func testAuditRolledBack(t *testing.T, db *store.DB) {
 	if !errors.Is(err, boom) {
 		t.Fatalf("Tx() = %v, want boom", err)
 	}
-	wantAudit(t, "ListAudit(*) after a rolled-back change", listAudit(t, db, "*", 0, 10), []store.AuditRow{})
+	wantEqual(t, "ListAudit(*) after a rolled-back change", listAudit(t, db, "*", 0, 10), []store.AuditRow{})
 }

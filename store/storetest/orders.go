@@ -675,9 +675,7 @@ func testHistory(t *testing.T, db *store.DB) {
 	}
 	want := []store.Step{steps[1], steps[2], steps[3]}
 	want[0].At = t0
-	if !reflect.DeepEqual(got, want) {
-		t.Fatalf("History(o1) =\n  %+v\nwant\n  %+v", got, want)
-	}
+	wantEqual(t, "History(o1)", got, want)
 	err = db.Tx(ctx, func(tx *store.Tx) error { return tx.AppendHistory(ctx, "o1", 2, steps[2]) })
 	if err == nil {
 		t.Fatalf("AppendHistory() of an existing seq = nil, want an error")

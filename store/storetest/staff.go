@@ -36,13 +36,6 @@ func staffFixture(t *testing.T, db *store.DB) []store.Staff {
 	return accounts
 }
 
-func wantAccounts(t *testing.T, what string, got, want []store.StaffAccount) {
-	t.Helper()
-	if !reflect.DeepEqual(got, want) {
-		t.Fatalf("%s =\n  %+v\nwant\n  %+v", what, got, want)
-	}
-}
-
 func testStaffList(t *testing.T, db *store.DB) {
 	ctx := t.Context()
 	if got, err := db.ListStaff(ctx); err != nil || got == nil || len(got) != 0 {
@@ -59,7 +52,7 @@ func testStaffList(t *testing.T, db *store.DB) {
 	if err != nil {
 		t.Fatalf("ListStaff() = %v", err)
 	}
-	wantAccounts(t, "ListStaff()", got, want)
+	wantEqual(t, "ListStaff()", got, want)
 	one, err := db.StaffAccountByUsername(ctx, "old")
 	if err != nil || !reflect.DeepEqual(one, want[1]) {
 		t.Fatalf("StaffAccountByUsername(old) = %+v, %v; want %+v", one, err, want[1])
@@ -153,7 +146,7 @@ func testStaffEnabledAdmins(t *testing.T, db *store.DB) {
 	before, _ := db.ListStaff(ctx)
 	tx(t, db, func(tx *store.Tx) error { return tx.LockAdmins(ctx) })
 	after, _ := db.ListStaff(ctx)
-	wantAccounts(t, "ListStaff() after LockAdmins", after, before)
+	wantEqual(t, "ListStaff() after LockAdmins", after, before)
 }
 
 // testStaffLastAdminRace: two admins each disable the other at once,

@@ -15,6 +15,7 @@
 package storetest
 
 import (
+	"reflect"
 	"sync"
 	"testing"
 	"time"
@@ -239,6 +240,14 @@ func txTry[T any](t *testing.T, db *store.DB, fn func(tx *store.Tx) (T, error)) 
 		return err
 	})
 	return v, err
+}
+
+// wantEqual fails unless got and want are deeply equal.
+func wantEqual[T any](t *testing.T, what string, got, want T) {
+	t.Helper()
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("%s =\n  %+v\nwant\n  %+v", what, got, want)
+	}
 }
 
 // wantKind fails unless err is a *presso.Error of kind k.
