@@ -15,32 +15,15 @@ import (
 
 	"presso"
 	"presso/auth"
+	"presso/internal/testkit"
 	"presso/store"
 )
-
-// clock is a settable time for the services under test.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
 
 // env is an auth service on a fresh SQLite database with an admin
 // "root" (password "correct horse") and a name-mode bar "demo".
 type env struct {
 	db    *store.DB
-	clock *clock
+	clock *testkit.Clock
 	svc   *auth.Service
 	mails []string // "to code", in order
 	mu    sync.Mutex
@@ -53,17 +36,17 @@ func newEnv(t *testing.T) *env {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	e := &env{db: db, clock: &clock{t: time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)}}
+	e := &env{db: db, clock: testkit.NewClock(time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC))}
 	e.svc = e.service()
 	ctx := t.Context()
 	err = db.Tx(ctx, func(tx *store.Tx) error {
-		if err := tx.CreateBar(ctx, &presso.Bar{ID: "demo", Name: "Demo bar", SignInMode: "name", Limits: presso.Limits{DrinksPerCode: 10, WindowSeconds: 300}}, e.clock.now()); err != nil {
+		if err := tx.CreateBar(ctx, &presso.Bar{ID: "demo", Name: "Demo bar", SignInMode: "name", Limits: presso.Limits{DrinksPerCode: 10, WindowSeconds: 300}}, e.clock.Now()); err != nil {
 			return err
 		}
-		if err := tx.CreateBar(ctx, &presso.Bar{ID: "conf", Name: "Conference bar", SignInMode: "code"}, e.clock.now()); err != nil {
+		if err := tx.CreateBar(ctx, &presso.Bar{ID: "conf", Name: "Conference bar", SignInMode: "code"}, e.clock.Now()); err != nil {
 			return err
 		}
-		return tx.CreateStaff(ctx, store.Staff{ID: "stf-root", Username: "root", PasswordHash: auth.HashPassword("correct horse"), Role: presso.RoleAdmin}, e.clock.now())
+		return tx.CreateStaff(ctx, store.Staff{ID: "stf-root", Username: "root", PasswordHash: auth.HashPassword("correct horse"), Role: presso.RoleAdmin}, e.clock.Now())
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -79,7 +62,7 @@ func (e *env) service() *auth.Service {
 		e.mails = append(e.mails, to+" "+code)
 		return nil
 	}
-	return auth.New(e.db, e.clock.now, true, mail, slog.New(slog.NewTextHandler(io.Discard, nil)), 100000)
+	return auth.New(e.db, e.clock.Now, true, mail, slog.New(slog.NewTextHandler(io.Discard, nil)), 100000)
 }
 
 // outcome is an error's status-relevant part: "ok", or "<code>" with
@@ -93,7 +76,7 @@ func (e *env) outcome(err error) string {
 		return "error: " + err.Error()
 	}
 	if !pe.RetryAt.IsZero() {
-		return fmt.Sprintf("%s+%ds", pe.Code, int(pe.RetryAt.Sub(e.clock.now()).Seconds()))
+		return fmt.Sprintf("%s+%ds", pe.Code, int(pe.RetryAt.Sub(e.clock.Now()).Seconds()))
 	}
 	return pe.Code
 }
@@ -118,12 +101,12 @@ func TestStaffBackoff(t *testing.T) {
 	// The sixth attempt, even with the right password and from the real
 	// admin's own address, waits 1 s; not counted, so the wait stays.
 	got = append(got, try("192.0.2.1", "correct horse"), try("10.0.0.9", "guess"))
-	e.clock.add(time.Second)
+	e.clock.Advance(time.Second)
 	got = append(got, try("10.0.0.9", "guess")) // 6th failure: 2 s
-	e.clock.add(2 * time.Second)
+	e.clock.Advance(2 * time.Second)
 	got = append(got, try("10.0.0.9", "guess")) // 7th: 4 s
 	got = append(got, try("192.0.2.1", "correct horse"))
-	e.clock.add(4 * time.Second)
+	e.clock.Advance(4 * time.Second)
 	got = append(got, try("192.0.2.1", "correct horse"), try("10.0.0.1", "guess"))
 	want := []string{"bad_credentials", "bad_credentials", "bad_credentials", "bad_credentials", "bad_credentials",
 		"rate_limited+1s", "rate_limited+1s", "bad_credentials", "bad_credentials", "rate_limited+4s",
@@ -141,14 +124,14 @@ func TestStaffBackoff(t *testing.T) {
 	// The wait never grows past 15 minutes: no permanent lock-out.
 	for range 40 {
 		b, _ := e.db.SigninBackoff(ctx, "staff:root")
-		e.clock.t = b.NextAt
+		e.clock.Set(b.NextAt)
 		try("10.0.0.2", "guess")
 	}
 	b, _ := e.db.SigninBackoff(ctx, "staff:root")
-	if d := b.NextAt.Sub(e.clock.now()); d != 15*time.Minute {
+	if d := b.NextAt.Sub(e.clock.Now()); d != 15*time.Minute {
 		t.Fatalf("wait after 45 failures = %v, want 15m0s", d)
 	}
-	e.clock.add(15 * time.Minute)
+	e.clock.Advance(15 * time.Minute)
 	if got := try("192.0.2.1", "correct horse"); got != "ok" {
 		t.Fatalf("right password after the longest wait = %s, want ok", got)
 	}
@@ -205,11 +188,11 @@ func TestEmailGuessesAcrossCodes(t *testing.T) {
 	}
 	right := e.codeOf(t)
 	got = append(got, guess("000000x"), guess("000000x"), guess(right))
-	e.clock.add(29 * time.Second)
+	e.clock.Advance(29 * time.Second)
 	got = append(got, guess(right))
-	e.clock.add(time.Second)
+	e.clock.Advance(time.Second)
 	got = append(got, guess("000000x"), guess(right))
-	e.clock.add(time.Minute)
+	e.clock.Advance(time.Minute)
 	got = append(got, guess(right), guess(right))
 	want := []string{"invalid", "invalid", "invalid", "invalid", "invalid",
 		"rate_limited+30s", "rate_limited+1s", "invalid", "rate_limited+60s", "ok", "invalid_code"}
@@ -229,7 +212,7 @@ func TestEmailPendingCodeSurvives(t *testing.T) {
 		t.Fatal(err)
 	}
 	victims := e.codeOf(t)
-	e.clock.add(time.Minute)
+	e.clock.Advance(time.Minute)
 	if _, err := e.service().RequestCode(ctx, "10.6.6.6", ann); err != nil { // the attacker, on another replica
 		t.Fatal(err)
 	}
@@ -261,13 +244,13 @@ func TestEmailMailCaps(t *testing.T) {
 		_, err := replicas[i%2].RequestCode(ctx, fmt.Sprintf("10.0.%d.1", i), "ann@example.com")
 		return e.outcome(err)
 	}
-	e.clock.t = time.Date(2026, 11, 25, 0, 0, 0, 0, time.UTC)
+	e.clock.Set(time.Date(2026, 11, 25, 0, 0, 0, 0, time.UTC))
 	var got []string
 	for range 4 {
 		for i := range 4 {
 			got = append(got, ask(i))
 		}
-		e.clock.add(time.Hour)
+		e.clock.Advance(time.Hour)
 	}
 	// In the fourth hour the first mail is the day's 10th; then the day's
 	// cap holds until midnight.
@@ -278,7 +261,7 @@ func TestEmailMailCaps(t *testing.T) {
 	if len(e.mails) != 10 {
 		t.Fatalf("%d mails sent, want 10", len(e.mails))
 	}
-	e.clock.t = time.Date(2026, 11, 26, 0, 0, 0, 0, time.UTC)
+	e.clock.Set(time.Date(2026, 11, 26, 0, 0, 0, 0, time.UTC))
 	if got := ask(0); got != "ok" {
 		t.Fatalf("the next day = %s, want ok", got)
 	}
@@ -318,12 +301,12 @@ func TestStaffSessionSlides(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	start := e.clock.now()
+	start := e.clock.Now()
 	if !sess.Expires.Equal(start.Add(7 * 24 * time.Hour)) {
 		t.Fatalf("cookie expiry = %v, want 7 days on", sess.Expires)
 	}
 	expiry := func() time.Duration {
-		_, s, err := e.db.SessionByToken(ctx, auth.HashToken(sess.Token), e.clock.now())
+		_, s, err := e.db.SessionByToken(ctx, auth.HashToken(sess.Token), e.clock.Now())
 		if err != nil {
 			return -1
 		}
@@ -333,39 +316,39 @@ func TestStaffSessionSlides(t *testing.T) {
 	if d := expiry(); d != 12*time.Hour {
 		t.Fatalf("a new staff session expires after %v, want 12h", d)
 	}
-	e.clock.add(2 * time.Hour)
+	e.clock.Advance(2 * time.Hour)
 	use()
 	if d := expiry(); d != 12*time.Hour {
 		t.Fatalf("after a use at 2 h the expiry is %v, want 12h still (no write within 3 h)", d)
 	}
-	e.clock.add(2 * time.Hour) // 4 h
+	e.clock.Advance(2 * time.Hour) // 4 h
 	use()
 	if d := expiry(); d != 16*time.Hour {
 		t.Fatalf("after a use at 4 h the expiry is %v, want 16h", d)
 	}
-	e.clock.add(12 * time.Hour) // 16 h: unused for 12 h
+	e.clock.Advance(12 * time.Hour) // 16 h: unused for 12 h
 	if got := use(); got != "unauthenticated" {
 		t.Fatalf("a staff session unused for 12 h = %s, want unauthenticated", got)
 	}
 	// Used every 4 h it still ends at 7 days.
 	sess, _ = e.svc.StaffSignIn(ctx, "10.0.0.1", "root", "correct horse")
-	start = e.clock.now()
-	for e.clock.now().Before(start.Add(7*24*time.Hour - 4*time.Hour)) {
-		e.clock.add(4 * time.Hour)
+	start = e.clock.Now()
+	for e.clock.Now().Before(start.Add(7*24*time.Hour - 4*time.Hour)) {
+		e.clock.Advance(4 * time.Hour)
 		if got := use(); got != "ok" {
-			t.Fatalf("at %v a used session = %s, want ok", e.clock.now().Sub(start), got)
+			t.Fatalf("at %v a used session = %s, want ok", e.clock.Now().Sub(start), got)
 		}
 	}
 	if d := expiry(); d != 7*24*time.Hour {
 		t.Fatalf("expiry of a session used every 4 h = %v, want 168h", d)
 	}
-	e.clock.t = start.Add(7 * 24 * time.Hour)
+	e.clock.Set(start.Add(7 * 24 * time.Hour))
 	if got := use(); got != "unauthenticated" {
 		t.Fatalf("a staff session at 7 days = %s, want unauthenticated", got)
 	}
 	// A customer's session lasts 7 days, used or not.
 	cs, _ := e.svc.NameSignIn(ctx, "10.0.0.1", &presso.Bar{ID: "demo", SignInMode: "name"}, "Ann")
-	e.clock.add(7*24*time.Hour - time.Millisecond)
+	e.clock.Advance(7*24*time.Hour - time.Millisecond)
 	if _, err := e.svc.Identify(ctx, cs.Token); err != nil {
 		t.Fatalf("a customer session just before 7 days = %v", err)
 	}

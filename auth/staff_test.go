@@ -13,6 +13,7 @@ import (
 
 	"presso"
 	"presso/auth"
+	"presso/internal/testkit"
 	"presso/store"
 	"presso/store/storetest"
 )
@@ -25,7 +26,7 @@ import (
 // admin root ("correct horse").
 type staffEnv struct {
 	db    *store.DB
-	clock *clock
+	clock *testkit.Clock
 	svc   *auth.Service
 }
 
@@ -46,8 +47,8 @@ func staffEngines(t *testing.T, fn func(t *testing.T, e *staffEnv)) {
 				t.Fatal(err)
 			}
 			t.Cleanup(func() { db.Close() })
-			e := &staffEnv{db: db, clock: &clock{t: t0}}
-			e.svc = auth.New(db, e.clock.now, false, nil, slog.New(slog.DiscardHandler), 100000)
+			e := &staffEnv{db: db, clock: testkit.NewClock(t0)}
+			e.svc = auth.New(db, e.clock.Now, false, nil, slog.New(slog.DiscardHandler), 100000)
 			ctx := t.Context()
 			err = db.Tx(ctx, func(tx *store.Tx) error {
 				for _, id := range []string{"demo", "other"} {
@@ -226,7 +227,7 @@ func TestDisableAndPassword(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		e.clock.add(time.Minute)
+		e.clock.Advance(time.Minute)
 		a, err := e.svc.UpdateStaff(ctx, rootID, "bob", patch(nil, nil, bp(true), nil))
 		if err != nil {
 			t.Fatal(err)
@@ -248,7 +249,7 @@ func TestDisableAndPassword(t *testing.T) {
 		if _, err := e.signIn(t, "bob", "wrong-password"); codeOf(err) != presso.CodeBadCredentials {
 			t.Fatalf("a wrong password for a disabled account = %s, want bad_credentials", codeOf(err))
 		}
-		e.clock.add(time.Minute)
+		e.clock.Advance(time.Minute)
 		if _, err := e.svc.UpdateStaff(ctx, rootID, "bob", patch(nil, sp("other"), bp(false), sp("new-password-1"))); err != nil {
 			t.Fatal(err)
 		}
@@ -263,7 +264,7 @@ func TestDisableAndPassword(t *testing.T) {
 		if acct.Username != "bob" || acct.LastSignInAt == nil || !acct.LastSignInAt.Equal(t0.Add(2*time.Minute)) {
 			t.Fatalf("bob's last sign-in = %+v, want %s", acct, t0.Add(2*time.Minute))
 		}
-		e.clock.add(time.Minute)
+		e.clock.Advance(time.Minute)
 		if _, err := e.svc.UpdateStaff(ctx, rootID, "bob", patch(nil, nil, nil, sp("newer-password-2"))); err != nil {
 			t.Fatal(err)
 		}
@@ -338,7 +339,7 @@ func TestChangePassword(t *testing.T) {
 		if _, err := e.svc.Identify(ctx, other.Token); err != nil {
 			t.Fatalf("the other session after the refusals = %v", err)
 		}
-		e.clock.add(time.Minute)
+		e.clock.Advance(time.Minute)
 		sess, err := e.svc.ChangePassword(ctx, bob, "espresso-42", "new-password-1")
 		if err != nil {
 			t.Fatal(err)
@@ -438,7 +439,7 @@ func TestPairing(t *testing.T) {
 			t.Fatalf("pair by link = %+v, %v; want the same display account %s", sess2.Identity, err, sess.Identity.ID)
 		}
 		late := newPairing()
-		e.clock.add(5 * time.Minute)
+		e.clock.Advance(5 * time.Minute)
 		if _, _, err := pair(late, false); codeOf(err) != presso.CodePairingExpired {
 			t.Fatalf("a pairing at its expiry = %s, want pairing_expired", codeOf(err))
 		}
