@@ -13,6 +13,7 @@
 package publisher
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -55,60 +56,53 @@ func (c Channel) Subject() string {
 	return "presso.>"
 }
 
-// Message is what a channel's client receives.
+// Message is what a channel's client receives. Data is the message's SSE
+// data, {"detail","type"} encoded once for every subscriber that gets it:
+// they all write the same bytes, and none may change them.
 type Message struct {
-	Seq    uint64         `json:"-"`
-	Type   string         `json:"type"`
-	Detail map[string]any `json:"detail"`
+	Seq    uint64
+	Type   string
+	Detail json.RawMessage
+	Data   []byte
 }
 
 // Match reports whether env belongs on the channel, and returns the detail
 // the channel may see. presso's own events about sessions are on no
 // channel, whatever bar they name.
 func (c Channel) Match(env *presso.Envelope) (map[string]any, bool) {
-	if internal(env) {
+	uid, _ := env.Detail["userId"].(string)
+	if !c.sees(env.DetailType, env.EventID, uid) {
 		return nil, false
+	}
+	return env.Detail, true
+}
+
+// sees is the rule of who sees what: every channel kind that sees an event
+// sees all of its detail, so one encoding serves them all.
+func (c Channel) sees(detailType, eventID, userID string) bool {
+	if internal(detailType) {
+		return false
 	}
 	switch c.Kind {
 	case Board:
-		return env.Detail, env.EventID == c.EventID
+		return eventID == c.EventID
 	case Store:
-		return env.Detail, env.EventID == c.EventID && env.DetailType == presso.ConfigServiceConfigChanged
+		return eventID == c.EventID && detailType == presso.ConfigServiceConfigChanged
 	case User:
-		uid, _ := env.Detail["userId"].(string)
-		if uid != c.UserID || !(strings.HasPrefix(env.DetailType, "OrderManager.") || strings.HasPrefix(env.DetailType, "OrderProcessor.")) {
-			return nil, false
-		}
-		return env.Detail, true
+		return userID == c.UserID && (strings.HasPrefix(detailType, "OrderManager.") || strings.HasPrefix(detailType, "OrderProcessor."))
 	}
-	return nil, false
+	return false
 }
 
-// internal reports whether env is one of presso's own events that no client
-// may see.
-func internal(env *presso.Envelope) bool { return strings.HasPrefix(env.DetailType, "AuthService.") }
+// internal reports whether an event of detailType is one of presso's own
+// that no client may see.
+func internal(detailType string) bool { return strings.HasPrefix(detailType, "AuthService.") }
 
 // Holder is who opened a subscription: the hash of their session's token
 // and their user id. Signing the session out ends the subscription.
 type Holder struct {
 	SessionHash, UserID string
 }
-
-// Subscription receives a channel's messages in stream order.
-type Subscription struct {
-	C      chan Message
-	ch     Channel
-	holder Holder
-	done   chan struct{} // closed when the publisher ends the subscription
-	once   sync.Once
-}
-
-// Done is closed when the publisher ended the subscription: the subscriber
-// fell behind (its client resumes), or its session was signed out (its
-// client, reconnecting, is refused or gets what an anonymous caller gets).
-func (s *Subscription) Done() <-chan struct{} { return s.done }
-
-func (s *Subscription) end() { s.once.Do(func() { close(s.done) }) }
 
 // Publisher fans events out to subscriptions.
 type Publisher struct {
@@ -120,18 +114,41 @@ type Publisher struct {
 	resumes *limiter // anonymous clients by address, signed-in ones by user
 	shared  *limiter // signed-in ones by address
 
-	mu      sync.Mutex
-	subs    map[*Subscription]struct{}
-	ended   map[string]time.Time // session hashes signed out lately, and when
-	lastSeq uint64               // the last sequence handed out, so a snapshot knows where it stands
-	started bool                 // lastSeq has been read from the stream
+	// Heard, when set (before Run), are told of the events every replica
+	// hears that change what caches may hold: sessions ended (by hash or
+	// user id, either may be empty) and a bar's configuration changed.
+	sessionsEnded func(sessionHash, userID string)
+	configChanged func(eventID string)
+
+	mu sync.Mutex
+	// The subscriptions by what finds them: an event goes to its bar's
+	// boards and store channels and its user's channels, and a sign-out
+	// to its session's or user's subscriptions, without looking at the
+	// rest.
+	boards, stores, users index                // by the channel's bar or user
+	sessions, holders     index                // by the holder's session hash and user id
+	ended                 map[string]time.Time // session hashes signed out lately, and when
+	lastSeq               uint64               // the last sequence handed out, so a snapshot knows where it stands
+	started               bool                 // lastSeq has been read from the stream
 }
 
 // New returns a publisher; start it with Run.
 func New(b *bus.Bus, log *slog.Logger) *Publisher {
-	return &Publisher{bus: b, log: log, subs: map[*Subscription]struct{}{}, ended: map[string]time.Time{},
+	return &Publisher{bus: b, log: log, ended: map[string]time.Time{},
+		boards: index{}, stores: index{}, users: index{}, sessions: index{}, holders: index{},
 		resumes: newLimiter(resumeBurst, resumeRate, maxClients), shared: newLimiter(addrBurst, addrRate, maxClients)}
 }
+
+// OnSessionsEnded makes the publisher call fn with the session hash and
+// the user id (either may be empty) of every AuthService.SessionsEnded it
+// hears, on every replica, so a cache of sessions can forget them. Call it
+// before Run.
+func (p *Publisher) OnSessionsEnded(fn func(sessionHash, userID string)) { p.sessionsEnded = fn }
+
+// OnConfigChanged makes the publisher call fn with the bar of every
+// ConfigService.ConfigChanged it hears, on every replica, so a cache of
+// bars can forget it. Call it before Run.
+func (p *Publisher) OnConfigChanged(fn func(eventID string)) { p.configChanged = fn }
 
 // Epoch is the epoch of the stream's sequences (bus.Bus.CheckEpoch): ids
 // of another epoch name other events.
@@ -182,34 +199,99 @@ func (p *Publisher) Ready() error {
 	return nil
 }
 
+// wire is an event as the publisher reads it off the bus: the detail is
+// kept as it came, to be passed on without decoding and encoding it again.
+type wire struct {
+	DetailType string          `json:"detailType"`
+	EventID    string          `json:"eventId"`
+	Detail     json.RawMessage `json:"detail"`
+}
+
+// about is what the publisher itself needs of an event: its bar, and of
+// its detail the user and the session.
+type about struct {
+	EventID     string `json:"-"`
+	UserID      string `json:"userId"`
+	SessionHash string `json:"sessionHash"`
+}
+
+// decode reads a bus message, and encodes the SSE data every channel that
+// sees it writes.
+func decode(m bus.Message) (*Message, about, error) {
+	var w wire
+	var a about
+	if err := json.Unmarshal(m.Data, &w); err != nil {
+		return nil, a, err
+	}
+	if len(w.Detail) > 0 {
+		if err := json.Unmarshal(w.Detail, &a); err != nil {
+			return nil, a, err
+		}
+	}
+	a.EventID = w.EventID
+	typ, err := json.Marshal(w.DetailType)
+	if err != nil {
+		return nil, a, err
+	}
+	// Compact: an SSE data line must hold no newline, whatever the
+	// stored JSON looked like. The keys are in the order json.Marshal of
+	// a map puts them, as the data always had.
+	data := bytes.NewBuffer(make([]byte, 0, len(w.Detail)+len(typ)+20))
+	data.WriteString(`{"detail":`)
+	if len(w.Detail) == 0 {
+		data.WriteString("null")
+	} else if err := json.Compact(data, w.Detail); err != nil {
+		return nil, a, err
+	}
+	data.WriteString(`,"type":`)
+	data.Write(typ)
+	data.WriteByte('}')
+	return &Message{Seq: m.Seq, Type: w.DetailType, Detail: w.Detail, Data: data.Bytes()}, a, nil
+}
+
 func (p *Publisher) dispatch(m bus.Message) {
-	var env presso.Envelope
-	if err := json.Unmarshal(m.Data, &env); err != nil {
+	msg, a, err := decode(m)
+	if err != nil {
 		p.log.Warn("undecodable event", "seq", m.Seq, "err", err)
 		return
 	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if m.Seq <= p.lastSeq {
+	if !p.deliver(msg, a) {
 		return // already handed out
 	}
-	p.lastSeq = m.Seq
-	if env.DetailType == presso.AuthServiceSessionsEnded {
-		p.endSessions(&env)
-		return
+	// The caches are told outside p.mu: they have locks of their own.
+	switch {
+	case msg.Type == presso.AuthServiceSessionsEnded && p.sessionsEnded != nil:
+		p.sessionsEnded(a.SessionHash, a.UserID)
+	case msg.Type == presso.ConfigServiceConfigChanged && p.configChanged != nil:
+		p.configChanged(a.EventID)
 	}
-	for s := range p.subs {
-		detail, ok := s.ch.Match(&env)
-		if !ok {
-			continue
-		}
-		select {
-		case s.C <- Message{Seq: m.Seq, Type: env.DetailType, Detail: detail}:
-		default:
-			delete(p.subs, s)
-			s.end()
+}
+
+// deliver hands msg to the subscriptions that see it, found by its bar
+// and its user, and reports false if it was handed out already.
+func (p *Publisher) deliver(msg *Message, a about) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if msg.Seq <= p.lastSeq {
+		return false
+	}
+	p.lastSeq = msg.Seq
+	if msg.Type == presso.AuthServiceSessionsEnded {
+		p.endSessions(a.SessionHash, a.UserID)
+		return true
+	}
+	for _, subs := range []set{p.boards[a.EventID], p.stores[a.EventID], p.users[a.UserID]} {
+		for s := range subs {
+			if !s.ch.sees(msg.Type, a.EventID, a.UserID) {
+				continue
+			}
+			if !s.push(msg) {
+				p.drop(s)
+				s.end()
+			}
 		}
 	}
+	return true
 }
 
 // endedFor is how long a signed-out session is remembered, so a stream
@@ -217,11 +299,9 @@ func (p *Publisher) dispatch(m bus.Message) {
 // just after its event, is ended too.
 const endedFor = 2 * time.Minute
 
-// endSessions ends every subscription of the session or the user that env
-// names. The caller holds p.mu.
-func (p *Publisher) endSessions(env *presso.Envelope) {
-	hash, _ := env.Detail["sessionHash"].(string)
-	uid, _ := env.Detail["userId"].(string)
+// endSessions ends every subscription of the session or the user named.
+// The caller holds p.mu.
+func (p *Publisher) endSessions(hash, uid string) {
 	now := time.Now()
 	for h, at := range p.ended {
 		if now.Sub(at) > endedFor {
@@ -231,11 +311,16 @@ func (p *Publisher) endSessions(env *presso.Envelope) {
 	if hash != "" {
 		p.ended[hash] = now
 	}
-	for s := range p.subs {
-		if (hash != "" && s.holder.SessionHash == hash) || (uid != "" && s.holder.UserID == uid) {
-			delete(p.subs, s)
-			s.end()
-		}
+	var gone []*Subscription
+	for s := range p.sessions[hash] {
+		gone = append(gone, s)
+	}
+	for s := range p.holders[uid] {
+		gone = append(gone, s)
+	}
+	for _, s := range gone {
+		p.drop(s)
+		s.end()
 	}
 }
 
@@ -244,14 +329,23 @@ func (p *Publisher) endSessions(env *presso.Envelope) {
 // will arrive on the subscription. A holder whose session was signed out
 // gets a subscription that is already done.
 func (p *Publisher) Subscribe(ch Channel, holder Holder) (*Subscription, uint64) {
-	s := &Subscription{C: make(chan Message, 256), ch: ch, holder: holder, done: make(chan struct{})}
+	s := newSubscription(ch, holder)
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if _, gone := p.ended[holder.SessionHash]; gone && holder.SessionHash != "" {
 		s.end()
 		return s, p.lastSeq
 	}
-	p.subs[s] = struct{}{}
+	switch ch.Kind {
+	case Board:
+		p.boards.add(ch.EventID, s)
+	case Store:
+		p.stores.add(ch.EventID, s)
+	case User:
+		p.users.add(ch.UserID, s)
+	}
+	p.sessions.add(holder.SessionHash, s)
+	p.holders.add(holder.UserID, s)
 	return s, p.lastSeq
 }
 
@@ -259,13 +353,40 @@ func (p *Publisher) Subscribe(ch Channel, holder Holder) (*Subscription, uint64)
 func (p *Publisher) Unsubscribe(s *Subscription) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	delete(p.subs, s)
+	p.drop(s)
+}
+
+// drop takes s out of every index. The caller holds p.mu.
+func (p *Publisher) drop(s *Subscription) {
+	switch s.ch.Kind {
+	case Board:
+		p.boards.remove(s.ch.EventID, s)
+	case Store:
+		p.stores.remove(s.ch.EventID, s)
+	case User:
+		p.users.remove(s.ch.UserID, s)
+	}
+	p.sessions.remove(s.holder.SessionHash, s)
+	p.holders.remove(s.holder.UserID, s)
+}
+
+// Subscribers is how many subscriptions are open.
+func (p *Publisher) Subscribers() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	n := 0
+	for _, ix := range []index{p.boards, p.stores, p.users} {
+		for _, subs := range ix {
+			n += len(subs)
+		}
+	}
+	return n
 }
 
 // Replay returns the channel's messages after seq of epoch up to now. ok
 // is false when they cannot all be had (another epoch, too many, or older
 // than the stream keeps), and the client needs a snapshot instead.
-func (p *Publisher) Replay(ctx context.Context, ch Channel, epoch, after uint64) ([]Message, bool, error) {
+func (p *Publisher) Replay(ctx context.Context, ch Channel, epoch, after uint64) ([]*Message, bool, error) {
 	if epoch != p.bus.Epoch() {
 		return nil, false, nil
 	}
@@ -273,14 +394,14 @@ func (p *Publisher) Replay(ctx context.Context, ch Channel, epoch, after uint64)
 	if err != nil || !ok {
 		return nil, ok, err
 	}
-	out := []Message{}
+	out := []*Message{}
 	for _, m := range msgs {
-		var env presso.Envelope
-		if err := json.Unmarshal(m.Data, &env); err != nil {
+		msg, a, err := decode(m)
+		if err != nil {
 			continue
 		}
-		if detail, ok := ch.Match(&env); ok {
-			out = append(out, Message{Seq: m.Seq, Type: env.DetailType, Detail: detail})
+		if ch.sees(msg.Type, a.EventID, a.UserID) {
+			out = append(out, msg)
 		}
 	}
 	return out, true, nil
