@@ -65,6 +65,8 @@ type Service struct {
 	perAddr int           // sign-ins per client address per minute
 	hashing chan struct{} // bounds concurrent password checks: each takes 19 MiB
 	wake    func()        // tells the relay an event is waiting; nil to let it poll
+	// sessions caches Identify's lookups (cache.go).
+	sessions *sessionCache
 }
 
 // DefaultAddressLimit is how many sign-ins one client address may make a
@@ -79,7 +81,7 @@ func New(db *store.DB, now func() time.Time, dev bool, mail Mailer, log *slog.Lo
 		perAddress = DefaultAddressLimit
 	}
 	return &Service{db: db, now: now, dev: dev, mail: mail, log: log, limits: NewLimiter(now), perAddr: perAddress,
-		hashing: make(chan struct{}, 2*runtime.GOMAXPROCS(0))}
+		hashing: make(chan struct{}, 2*runtime.GOMAXPROCS(0)), sessions: newSessionCache(sessionCacheTTL, sessionCacheSize)}
 }
 
 // SetRelay makes the service wake the relay (bus.Relay.Notify) when it has
@@ -88,8 +90,9 @@ func New(db *store.DB, now func() time.Time, dev bool, mail Mailer, log *slog.Lo
 func (s *Service) SetRelay(notify func()) { s.wake = notify }
 
 // Wake tells the relay an event is waiting, after a transaction that
-// called EndSessions has committed.
+// called EndSessions has committed, and forgets the sessions it ended.
 func (s *Service) Wake() {
+	s.sessions.committed()
 	if s.wake != nil {
 		s.wake()
 	}
@@ -97,12 +100,17 @@ func (s *Service) Wake() {
 
 // RunCleanup deletes expired sessions, sign-in codes and unreachable
 // name-only customers every interval until ctx ends, so sign-ins cannot
-// grow the database without bound.
+// grow the database without bound. A read first says whether there is
+// anything to delete, so a quiet interval takes no write transaction.
 func (s *Service) RunCleanup(ctx context.Context, interval time.Duration) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
-		err := s.db.Tx(ctx, func(tx *store.Tx) error { return tx.DeleteExpiredSessions(ctx, s.now()) })
+		now := s.now()
+		found, err := s.db.AnyExpired(ctx, now)
+		if err == nil && found {
+			err = s.db.Tx(ctx, func(tx *store.Tx) error { return tx.DeleteExpiredSessions(ctx, now) })
+		}
 		if err != nil && ctx.Err() == nil {
 			s.log.Warn("clean up expired sessions", "err", err)
 		}
@@ -149,26 +157,44 @@ func (s *Service) newSession(ctx context.Context, tx *store.Tx, id presso.Identi
 }
 
 // Identify resolves a session token. A staff session in use is moved on
-// to StaffSessionIdle from now, at most once per staffSlide.
+// to StaffSessionIdle from now, at most once per staffSlide. What it finds
+// is cached for a few seconds (cache.go); a session due to be moved on is
+// always read again.
 func (s *Service) Identify(ctx context.Context, token string) (presso.Identity, error) {
 	if token == "" {
 		return presso.Identity{}, presso.E(presso.KindUnauthenticated, presso.CodeUnauthenticated, "sign in first")
 	}
 	now := s.now()
-	id, sess, err := s.db.SessionByToken(ctx, HashToken(token), now)
-	if err != nil || !id.Staff() || sess.ExpiresAt.Sub(now) > StaffSessionIdle-staffSlide {
+	hash := HashToken(token)
+	if e, ok := s.sessions.get(hash, now); ok && !slides(e.id, e.expires, now) {
+		return e.id, nil
+	}
+	gen := s.sessions.begin()
+	id, sess, err := s.db.SessionByToken(ctx, hash, now)
+	if err != nil {
 		return id, err
 	}
-	until := now.Add(StaffSessionIdle)
-	if end := sess.CreatedAt.Add(SessionTTL); end.Before(until) {
-		until = end
-	}
-	if until.After(sess.ExpiresAt) {
-		if err := s.db.Tx(ctx, func(tx *store.Tx) error { return tx.ExtendSession(ctx, sess.TokenHash, until) }); err != nil {
-			s.log.Warn("extend a staff session", "err", err) // it still holds until its old expiry
+	if slides(id, sess.ExpiresAt, now) {
+		until := now.Add(StaffSessionIdle)
+		if end := sess.CreatedAt.Add(SessionTTL); end.Before(until) {
+			until = end
+		}
+		if until.After(sess.ExpiresAt) {
+			if err := s.db.Tx(ctx, func(tx *store.Tx) error { return tx.ExtendSession(ctx, sess.TokenHash, until) }); err != nil {
+				s.log.Warn("extend a staff session", "err", err) // it still holds until its old expiry
+				return id, nil
+			}
+			sess.ExpiresAt = until
 		}
 	}
+	s.sessions.put(hash, cachedSession{id: id, created: sess.CreatedAt, expires: sess.ExpiresAt}, gen, now)
 	return id, nil
+}
+
+// slides reports whether a session of id expiring at expires is due to be
+// moved on now: a staff session used within staffSlide of its last move.
+func slides(id presso.Identity, expires, now time.Time) bool {
+	return id.Staff() && expires.Sub(now) <= StaffSessionIdle-staffSlide
 }
 
 // SignOut ends a session and, in the same transaction, writes the event
@@ -184,6 +210,7 @@ func (s *Service) SignOut(ctx context.Context, token string) error {
 		ended = true
 		return s.sessionsEnded(ctx, tx, hash, "")
 	})
+	s.sessions.forget(hash, "")
 	if err == nil && ended {
 		s.Wake()
 	}
@@ -201,6 +228,7 @@ func (s *Service) EndSessions(ctx context.Context, tx *store.Tx, userID string) 
 	if _, err := tx.DeleteUserSessions(ctx, userID); err != nil {
 		return err
 	}
+	s.sessions.forgetLater(userID)
 	return s.sessionsEnded(ctx, tx, "", userID)
 }
 

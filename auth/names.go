@@ -27,6 +27,7 @@ func (s *Service) CustomerSignInAs(ctx context.Context, ip, email, code, name st
 	if err := s.db.Tx(ctx, func(tx *store.Tx) error { return tx.SetCustomerName(ctx, sess.Identity.ID, name) }); err != nil {
 		return Session{}, err
 	}
+	s.sessions.forget("", sess.Identity.ID) // the customer's other sessions, under the old name
 	sess.Identity.Name = name
 	return sess, nil
 }

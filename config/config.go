@@ -19,12 +19,20 @@ import (
 type Service struct {
 	db     *store.DB
 	now    func() time.Time
-	notify func() // tells the relay an event is waiting
+	notify func() // forgets the cached bars and tells the relay an event is waiting
+	bars   *barCache
 }
 
 // New returns a config service. notify is called after each committed change.
 func New(db *store.DB, now func() time.Time, notify func()) *Service {
-	return &Service{db: db, now: now, notify: notify}
+	s := &Service{db: db, now: now, bars: newBarCache(barCacheTTL)}
+	s.notify = func() {
+		s.bars.forget("") // read-your-writes on this replica, whatever changed
+		if notify != nil {
+			notify()
+		}
+	}
+	return s
 }
 
 var (

@@ -269,6 +269,9 @@ func start(ctx context.Context, o options, stdout io.Writer) (_ *app, err error)
 	a.relay.Instrument(a.obs.metrics)
 	a.pub = publisher.New(a.bus, a.log)
 	cfg := config.New(a.db, now, a.relay.Notify)
+	// Every replica hears every event: the caches forget what changed.
+	a.pub.OnSessionsEnded(a.auth.ForgetSessions)
+	a.pub.OnConfigChanged(cfg.Forget)
 	if err := cfg.Seed(ctx, config.DemoBar()); err != nil {
 		return nil, fmt.Errorf("seed demo bar: %w", err)
 	}
