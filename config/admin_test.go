@@ -4,12 +4,12 @@ import (
 	"encoding/json"
 	"path/filepath"
 	"reflect"
-	"sync"
 	"testing"
 	"time"
 
 	"presso"
 	"presso/config"
+	"presso/internal/testkit"
 	"presso/store"
 	"presso/store/storetest"
 	"presso/validator"
@@ -19,26 +19,13 @@ import (
 // drinks per code, the audit rows of every change, a new code now, ended
 // bars, a drink's availability and copies.
 
-// clock is a settable time for the services under test.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
 // t0 is 10 s into a 300 s window: 2026-03-02T10:00:10Z.
 var t0 = time.Date(2026, 3, 2, 10, 0, 10, 0, time.UTC)
 
 // env is a config service and a validator on one fresh database.
 type env struct {
 	db    *store.DB
-	clock *clock
+	clock *testkit.Clock
 	cfg   *config.Service
 	v     *validator.Validator
 }
@@ -57,8 +44,8 @@ func engines(t *testing.T, fn func(t *testing.T, e *env)) {
 				t.Fatal(err)
 			}
 			t.Cleanup(func() { db.Close() })
-			c := &clock{t: t0}
-			e := &env{db: db, clock: c, cfg: config.New(db, c.now, func() {}), v: validator.New(db, c.now, "https://coffee.test")}
+			c := testkit.NewClock(t0)
+			e := &env{db: db, clock: c, cfg: config.New(db, c.Now, func() {}), v: validator.New(db, c.Now, "https://coffee.test")}
 			if err := e.cfg.Seed(t.Context(), config.DemoBar()); err != nil {
 				t.Fatal(err)
 			}
@@ -101,7 +88,7 @@ func (e *env) use(t *testing.T, id, code string) error {
 		t.Fatal(err)
 	}
 	return e.db.Tx(t.Context(), func(tx *store.Tx) error {
-		_, err := validator.Use(t.Context(), tx, b, code, e.clock.now())
+		_, err := validator.Use(t.Context(), tx, b, code, e.clock.Now())
 		return err
 	})
 }
@@ -170,7 +157,7 @@ func TestLiveDrinksPerCode(t *testing.T) {
 			{"raised 4 to 10", 10, 9},
 		}
 		for _, s := range steps {
-			e.clock.add(time.Second)
+			e.clock.Advance(time.Second)
 			if _, err := e.cfg.Update(ctx, admin, "demo", config.Patch{Limits: &config.LimitsPatch{DrinksPerCode: intp(s.limit)}}); err != nil {
 				t.Fatalf("%s: %v", s.name, err)
 			}
@@ -190,7 +177,7 @@ func TestLiveDrinksPerCode(t *testing.T) {
 		}
 		e.wantAudit(t, n)
 		// The next window starts full at the new limit.
-		e.clock.add(5 * time.Minute)
+		e.clock.Advance(5 * time.Minute)
 		if got := e.current(t, "demo"); got.Code == c.Code || got.Remaining != 10 {
 			t.Fatalf("next window = %s %d, want a new code with 10", got.Code, got.Remaining)
 		}
@@ -288,7 +275,7 @@ func TestAuditOfBarChanges(t *testing.T) {
 			}},
 		}
 		for _, c := range changes {
-			e.clock.add(time.Second)
+			e.clock.Advance(time.Second)
 			n := len(e.audit(t))
 			before, _ := e.cfg.List(ctx)
 			err := c.do()
@@ -306,7 +293,7 @@ func TestAuditOfBarChanges(t *testing.T) {
 			if err != nil {
 				t.Fatalf("%s: %v", c.name, err)
 			}
-			e.wantAudit(t, n, c.want(e.clock.now())...)
+			e.wantAudit(t, n, c.want(e.clock.Now())...)
 		}
 	})
 }
@@ -330,7 +317,7 @@ func TestRotate(t *testing.T) {
 		if err := e.use(t, "demo", old.Code); err != nil {
 			t.Fatal(err)
 		}
-		e.clock.add(20 * time.Second) // 10:00:30
+		e.clock.Advance(20 * time.Second) // 10:00:30
 		if _, err := e.cfg.RotateQR(ctx, displayX, "demo"); presso.KindOf(err) != presso.KindForbidden {
 			t.Fatalf("RotateQR by a display = %v, want forbidden", err)
 		}
@@ -345,7 +332,7 @@ func TestRotate(t *testing.T) {
 		if got.Code == old.Code || !got.WindowStart.Equal(rotated) || !got.WindowEnd.Equal(rotated.Add(5*time.Minute)) || got.Remaining != 10 {
 			t.Fatalf("after the rotation = %+v, want a new code for [10:00:30, 10:05:30) with 10 uses", got)
 		}
-		other := validator.New(e.db, e.clock.now, "https://coffee.test")
+		other := validator.New(e.db, e.clock.Now, "https://coffee.test")
 		b, _ := e.cfg.Get(ctx, "demo")
 		if c, err := other.Current(ctx, b); err != nil || c.Code != got.Code {
 			t.Fatalf("another replica's code = %s, %v; want %s", c.Code, err, got.Code)
@@ -355,11 +342,11 @@ func TestRotate(t *testing.T) {
 			t.Fatalf("the old code after a rotation = %v, want code_expired", err)
 		}
 		// The 10:05 boundary is not one any more: the next window starts at 10:05:30.
-		e.clock.add(4*time.Minute + 59*time.Second) // 10:05:29
+		e.clock.Advance(4*time.Minute + 59*time.Second) // 10:05:29
 		if c := e.current(t, "demo"); c.Code != got.Code {
 			t.Fatalf("at 10:05:29 the code is %s, want the rotated one", c.Code)
 		}
-		e.clock.add(time.Second)
+		e.clock.Advance(time.Second)
 		next := e.current(t, "demo")
 		if next.Code == got.Code || !next.WindowStart.Equal(rotated.Add(5*time.Minute)) {
 			t.Fatalf("at 10:05:30 = %+v, want a new window from 10:05:30", next)

@@ -24,9 +24,7 @@ func TestEstimate(t *testing.T) {
 			return c
 		}
 		set := func(hms string) {
-			e.clock.mu.Lock()
-			e.clock.t = at(hms)
-			e.clock.mu.Unlock()
+			e.clock.Set(at(hms))
 		}
 		fire := func(who presso.Identity, o *presso.Order, tr orders.Trigger) *presso.Order {
 			t.Helper()

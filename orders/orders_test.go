@@ -14,29 +14,12 @@ import (
 
 	"presso"
 	"presso/config"
+	"presso/internal/testkit"
 	"presso/orders"
 	"presso/store"
 	"presso/store/storetest"
 	"presso/validator"
 )
-
-// clock is a fake clock the tests move by hand.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
 
 // env is a processor on a real database: SQLite in a temp dir or a fresh
 // PostgreSQL database.
@@ -44,7 +27,7 @@ type env struct {
 	t     testing.TB
 	ctx   context.Context
 	db    *store.DB
-	clock *clock
+	clock *testkit.Clock
 	cfg   *config.Service
 	p     *orders.Processor
 	v     *validator.Validator
@@ -99,7 +82,7 @@ func newEnv(t testing.TB, eng engine, tweak func(*presso.Bar)) *env {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	c := &clock{t: time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)}
+	c := testkit.NewClock(time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC))
 	e := &env{t: t, ctx: ctx, db: db, clock: c, cfg: config.New(db, c.Now, func() {}),
 		p: orders.New(db, c.Now, func() {}, slog.New(slog.NewTextHandler(io.Discard, nil))),
 		v: validator.New(db, c.Now, "http://presso.test")}

@@ -5,11 +5,11 @@ import (
 	"encoding/json"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"presso"
+	"presso/internal/testkit"
 	"presso/orders"
 	"presso/store"
 )
@@ -70,9 +70,7 @@ func playDay(t *testing.T, e *env) map[int]*presso.Order {
 	baristas := map[string]presso.Identity{"bea": barista, "bob": other}
 	got := map[int]*presso.Order{}
 	for _, s := range scriptedDay() {
-		e.clock.mu.Lock()
-		e.clock.t = local(s.at).UTC()
-		e.clock.mu.Unlock()
+		e.clock.Set(local(s.at).UTC())
 		var err error
 		var o *presso.Order
 		switch s.do {
@@ -97,9 +95,7 @@ func playDay(t *testing.T, e *env) map[int]*presso.Order {
 		}
 		got[s.n] = o
 	}
-	e.clock.mu.Lock()
-	e.clock.t = local("00:40:00").UTC()
-	e.clock.mu.Unlock()
+	e.clock.Set(local("00:40:00").UTC())
 	return got
 }
 
@@ -244,7 +240,7 @@ func jsonOf(t *testing.T, v any) string {
 // and no customer's name; a closed bar has none.
 func TestSummaryLog(t *testing.T) {
 	e := newEnv(t, sqliteEngine(), nil)
-	var buf syncBuffer
+	var buf testkit.Buffer
 	p := orders.New(e.db, e.clock.Now, func() {}, slog.New(slog.NewTextHandler(&buf, nil)))
 	a := e.start(customer(1))
 	if _, err := p.Submit(e.ctx, customer(1), a.ID, orders.SubmitInput{Drink: "americano"}); err != nil {
@@ -287,22 +283,4 @@ func TestSummaryLog(t *testing.T) {
 	if strings.Contains(buf.String(), "c1") || strings.Contains(buf.String(), "c2") {
 		t.Errorf("the log names a customer:\n%s", buf.String())
 	}
-}
-
-// syncBuffer is a bytes.Buffer a logger and the test share.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

@@ -14,13 +14,6 @@ import (
 	"presso/store"
 )
 
-// set moves the clock to t, backwards too.
-func (c *clock) set(t time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = t
-}
-
 var display = presso.Identity{ID: "stf_d1", Kind: "staff", Name: "tv", Role: presso.RoleDisplay, EventID: "demo"}
 
 // walkup takes a walk-up order of a flat white with oat for name.
@@ -316,14 +309,14 @@ func TestCall(t *testing.T) {
 
 		retry := first.Add(time.Minute)
 		for _, wait := range []time.Duration{0, 30 * time.Second, time.Minute - time.Millisecond} {
-			e.clock.set(first.Add(wait))
+			e.clock.Set(first.Add(wait))
 			_, err := e.p.Call(e.ctx, barista, o.ID)
 			var pe *presso.Error
 			if !asError(err, &pe) || pe.Code != presso.CodeCalledRecently || pe.Kind != presso.KindLimited || !pe.RetryAt.Equal(retry) {
 				t.Fatalf("call again after %v = %v, want called_recently with retryAt %v", wait, err, retry)
 			}
 		}
-		e.clock.set(retry)
+		e.clock.Set(retry)
 		again, err := e.p.Call(e.ctx, barista, o.ID)
 		if err != nil || !again.CalledAt.Equal(retry) {
 			t.Fatalf("call again after exactly a minute = %v, %v; want called at %v", again, err, retry)

@@ -5,33 +5,15 @@ import (
 	"errors"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"presso"
 	"presso/config"
+	"presso/internal/testkit"
 	"presso/store"
 	"presso/validator"
 )
-
-// clock is a time the test sets.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) set(t time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = t
-}
 
 // TestCheck: a code is checked without being used, and every way a scan
 // would fail has the scan's own answer, on a fake clock: the window's end
@@ -45,13 +27,13 @@ func TestCheck(t *testing.T) {
 	}
 	defer db.Close()
 	start := time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
-	c := &clock{t: start.Add(time.Minute)}
+	c := testkit.NewClock(start.Add(time.Minute))
 	bar := config.DemoBar()
 	bar.Limits.DrinksPerCode = 2
-	if err := config.New(db, c.now, func() {}).Seed(ctx, bar); err != nil {
+	if err := config.New(db, c.Now, func() {}).Seed(ctx, bar); err != nil {
 		t.Fatal(err)
 	}
-	v := validator.New(db, c.now, "http://presso.test")
+	v := validator.New(db, c.Now, "http://presso.test")
 	cur, err := v.Current(ctx, bar)
 	if err != nil {
 		t.Fatal(err)
@@ -64,7 +46,7 @@ func TestCheck(t *testing.T) {
 	}
 	check := func(what string, b *presso.Bar, code string, at time.Time, w want) {
 		t.Helper()
-		c.set(at)
+		c.Set(at)
 		got, err := v.Check(ctx, b, code)
 		var pe *presso.Error
 		switch {
@@ -79,7 +61,7 @@ func TestCheck(t *testing.T) {
 	use := func() {
 		t.Helper()
 		if err := db.Tx(ctx, func(tx *store.Tx) error {
-			_, err := validator.Use(ctx, tx, bar, cur.Code, c.now())
+			_, err := validator.Use(ctx, tx, bar, cur.Code, c.Now())
 			return err
 		}); err != nil {
 			t.Fatal(err)
@@ -88,7 +70,7 @@ func TestCheck(t *testing.T) {
 
 	check("a fresh code", bar, cur.Code, start.Add(time.Minute), want{remaining: 2})
 	check("checked again: nothing was used", bar, cur.Code, start.Add(time.Minute), want{remaining: 2})
-	c.set(start.Add(time.Minute))
+	c.Set(start.Add(time.Minute))
 	use()
 	check("after one use", bar, cur.Code, start.Add(2*time.Minute), want{remaining: 1})
 	check("1 ms before the window ends", bar, cur.Code, end.Add(-time.Millisecond), want{remaining: 1})
@@ -99,7 +81,7 @@ func TestCheck(t *testing.T) {
 	other := *bar
 	other.ID = "other"
 	check("another bar's code", &other, cur.Code, start.Add(time.Minute), want{code: presso.CodeInvalidCode})
-	c.set(start.Add(2 * time.Minute))
+	c.Set(start.Add(2 * time.Minute))
 	use()
 	check("used up", bar, cur.Code, start.Add(3*time.Minute), want{code: presso.CodeSoldOut, retryAt: end})
 	closed := *bar
