@@ -90,12 +90,22 @@ func (r *Relay) Flush(ctx context.Context) error {
 // the ones the stream acknowledged. It returns how many it marked, and the
 // publishing error, if any, after committing those.
 func (r *Relay) batch(ctx context.Context, limit int) (int, error) {
-	if r.db.RelayNeedsLock() {
-		return r.lockedBatch(ctx, limit)
+	// Recording what was published carries on with events already
+	// committed: it goes before new work at SQLite's writer.
+	ctx = store.WithPriority(ctx, store.PriorityInFlight)
+	// Most wake-ups after the first batch find nothing: the read pool says
+	// so without a write transaction. (A locked batch reads its events
+	// again under the lock, so it only asks whether there is one.)
+	locked, n := r.db.RelayNeedsLock(), limit
+	if locked {
+		n = 1
 	}
-	events, err := r.db.Unpublished(ctx, limit)
+	events, err := r.db.Unpublished(ctx, n)
 	if err != nil || len(events) == 0 {
 		return 0, err
+	}
+	if locked {
+		return r.lockedBatch(ctx, limit)
 	}
 	done, last, pubErr := r.send(ctx, events)
 	if len(done) > 0 {

@@ -65,7 +65,9 @@ func (p *Processor) unavailable(ctx context.Context, who presso.Identity, eventI
 			reason = "busy"
 		}
 	}
-	if reason == "" {
+	// A refusal under overload did not look at the bar; writing an event
+	// for each would only add to the load.
+	if reason == "" || store.Overloaded(cause) {
 		return
 	}
 	env := presso.NewEnvelope(presso.OrderProcessorShopUnavailable, eventID, p.now(), map[string]any{
@@ -84,13 +86,26 @@ func (p *Processor) Submit(ctx context.Context, who presso.Identity, orderID str
 
 // Fire applies a trigger to an order in its own transaction. An empty
 // orderID fires a trigger that creates the order, at the bar in.EventID.
+// A trigger the order as last committed already refuses (a make of an
+// order another barista took) is refused from a read, without taking the
+// writer; the transaction checks again. A trigger that creates an order
+// is new work, which the store turns away first when it is overloaded;
+// every other trigger carries on with an order under way, and goes first.
 func (p *Processor) Fire(ctx context.Context, who presso.Identity, orderID string, t Trigger, in SubmitInput) (*presso.Order, error) {
 	var c *change
-	err := p.db.Tx(ctx, func(tx *store.Tx) error {
-		var err error
-		c, err = p.fire(ctx, tx, who, orderID, t, in)
-		return err
-	})
+	prio := store.PriorityInFlight
+	if orderID == "" {
+		prio = store.PriorityNew
+	}
+	ctx = store.WithPriority(ctx, prio)
+	err := p.refused(ctx, who, orderID, t)
+	if err == nil {
+		err = p.db.Tx(ctx, func(tx *store.Tx) error {
+			var err error
+			c, err = p.fire(ctx, tx, who, orderID, t, in)
+			return err
+		})
+	}
 	switch {
 	case err != nil && orderID == "":
 		if t == TriggerRedeem {
@@ -131,6 +146,24 @@ func (p *Processor) fire(ctx context.Context, tx *store.Tx, who presso.Identity,
 		return nil, err
 	}
 	return c, nil
+}
+
+// refused says why the trigger cannot be fired on the order as the read
+// pool last saw it committed, or nil when it may be: the transaction
+// decides. The answer is the one the transaction would give.
+func (p *Processor) refused(ctx context.Context, who presso.Identity, orderID string, t Trigger) error {
+	if orderID == "" {
+		return nil
+	}
+	o, err := p.db.GetOrder(ctx, orderID)
+	if err != nil {
+		return err
+	}
+	if !CanSee(who, o) {
+		return presso.NotFound("order")
+	}
+	_, err = p.find(who, o, t)
+	return err
 }
 
 // current is the order as it stands before a trigger: the stored order if
@@ -379,7 +412,16 @@ func (p *Processor) Sweep(ctx context.Context) (int, error) {
 			p.notify()
 		}
 	}()
+	ctx = store.WithPriority(ctx, store.PriorityInFlight)
 	for {
+		// Most sweeps find nothing due: a read says so without a write
+		// transaction.
+		if next, ok, err := p.db.NextDeadline(ctx); err != nil || !ok || next.After(p.now()) {
+			if err != nil {
+				err = fmt.Errorf("sweep: %w", err)
+			}
+			return fired, err
+		}
 		id := ""
 		var c *change
 		err := p.db.Tx(ctx, func(tx *store.Tx) error {

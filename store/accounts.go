@@ -168,6 +168,23 @@ func (c *Tx) DeleteExpiredSessions(ctx context.Context, now time.Time) (err erro
 	return err
 }
 
+// AnyExpired reports whether DeleteExpiredSessions would find anything
+// to delete now. It reads the read pool, so a cleanup with nothing to do
+// takes no write transaction.
+func (c conn) AnyExpired(ctx context.Context, now time.Time) (_ bool, err error) {
+	defer wrap(&err, "store.AnyExpired")
+	var found bool
+	err = c.q.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM sessions WHERE expires_at <= $1)
+		OR EXISTS (SELECT 1 FROM signin_codes WHERE expires_at <= $1)
+		OR EXISTS (SELECT 1 FROM rate_counts WHERE expires_at <= $1)
+		OR EXISTS (SELECT 1 FROM signin_backoff WHERE next_at <= $1 AND updated_at <= $2)
+		OR EXISTS (SELECT 1 FROM customers WHERE email IS NULL
+			AND NOT EXISTS (SELECT 1 FROM sessions s WHERE s.user_id = customers.id)
+			AND NOT EXISTS (SELECT 1 FROM orders o WHERE o.user_id = customers.id))`,
+		ms(now), ms(now.Add(-BackoffForget))).Scan(&found)
+	return found, err
+}
+
 // AddSigninCode stores one more pending sign-in code for an email; the
 // codes mailed before it stay valid until they expire or one is used.
 func (c *Tx) AddSigninCode(ctx context.Context, email, codeHash string, now, expires time.Time) (err error) {

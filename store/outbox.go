@@ -95,10 +95,16 @@ func (c *Tx) MarkPublished(ctx context.Context, seqs []int64, now time.Time) (er
 	if len(seqs) == 0 {
 		return nil
 	}
+	// The list is padded to a power of two with its last seq, so a few
+	// statement texts serve every batch and each is prepared once.
+	n := 1
+	for n < len(seqs) {
+		n *= 2
+	}
 	args := []any{ms(now)}
-	ph := make([]string, len(seqs))
-	for i, s := range seqs {
-		args = append(args, s)
+	ph := make([]string, n)
+	for i := range n {
+		args = append(args, seqs[min(i, len(seqs)-1)])
 		ph[i] = fmt.Sprintf("$%d", i+2)
 	}
 	_, err = c.q.ExecContext(ctx, `UPDATE outbox SET published_at = $1 WHERE seq IN (`+strings.Join(ph, ", ")+`)`, args...)

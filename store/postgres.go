@@ -3,8 +3,10 @@ package store
 import (
 	"database/sql"
 	"fmt"
+	"strings"
 
-	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
 )
 
 var postgresEngine = engine{
@@ -22,15 +24,23 @@ var postgresEngine = engine{
 }
 
 // openPostgres opens one pool for reads and writes; PostgreSQL handles
-// concurrent writers itself.
+// concurrent writers itself. pgx prepares each statement once per
+// connection and keeps it in a cache of its own (cache_statement, 512
+// statements), which is what presso wants: it is set here rather than
+// left to pgx's default, unless the DSN names another mode (a PgBouncer
+// in transaction mode needs one).
 func openPostgres(dsn string) (*DB, error) {
-	p, err := sql.Open("pgx", dsn)
+	cfg, err := pgx.ParseConfig(dsn)
 	if err != nil {
 		return nil, fmt.Errorf("open postgres: %w", err)
 	}
+	if !strings.Contains(dsn, "default_query_exec_mode") {
+		cfg.DefaultQueryExecMode = pgx.QueryExecModeCacheStatement
+	}
+	p := stdlib.OpenDB(*cfg)
 	p.SetMaxOpenConns(20)
 	p.SetMaxIdleConns(10)
 	db := &DB{write: p, read: p, engine: postgresEngine}
-	db.conn = conn{q: p, e: &db.engine}
+	db.conn = conn{q: pool{db: p}, e: &db.engine}
 	return db, nil
 }

@@ -51,11 +51,20 @@ func openSQLite(ctx context.Context, file string) (*DB, error) {
 		w.Close()
 		return nil, fmt.Errorf("open sqlite: %w", err)
 	}
+	// Every read connection stays open, and so keeps what it prepared.
 	r.SetMaxOpenConns(4)
-	db := &DB{write: w, read: r, engine: sqliteEngine}
-	db.conn = conn{q: r, e: &db.engine}
+	r.SetMaxIdleConns(4)
+	db := &DB{write: w, read: r, engine: sqliteEngine,
+		writeStmts: newStmtCache(w, maxStmts), readStmts: newStmtCache(r, maxStmts)}
+	db.conn = conn{q: pool{db: r, cache: db.readStmts}, e: &db.engine}
+	db.writer = newWriter(w, db.writeStmts, &db.engine, &db.counts)
 	return db, nil
 }
+
+// maxStmts bounds each SQLite statement cache. presso runs about a
+// hundred different statements; texts built for a list of values (an IN
+// of n ids) make more, and past the bound run unprepared.
+const maxStmts = 400
 
 // connectSQLite makes the writer's first connection. Turning a new file to
 // WAL takes a lock that SQLite's busy handler does not wait for, so a

@@ -55,6 +55,12 @@ type DB struct {
 	write  *sql.DB
 	read   *sql.DB
 	engine engine
+	// writer runs SQLite's write transactions (see commit.go); nil on
+	// PostgreSQL, where each Tx is a transaction of its own.
+	writer *writer
+	// writeStmts and readStmts are SQLite's statement caches (stmts.go).
+	writeStmts, readStmts *stmtCache
+	counts                txCounts
 	// observeTx, if set, hears how long each Tx took and how often it was
 	// run again (see ObserveTx).
 	observeTx func(took time.Duration, retries int)
@@ -109,8 +115,14 @@ func (db *DB) DSN() string { return db.dsn }
 // Engine names the engine: "sqlite" or "postgres".
 func (db *DB) Engine() string { return db.engine.name }
 
-// Close closes both pools.
+// Close closes both pools, once the write transaction running (if any)
+// is done.
 func (db *DB) Close() error {
+	if db.writer != nil {
+		db.writer.close()
+	}
+	db.writeStmts.close()
+	db.readStmts.close()
 	err := db.write.Close()
 	if db.read != db.write {
 		err = errors.Join(err, db.read.Close())
@@ -125,12 +137,28 @@ func (db *DB) Ping(ctx context.Context) (err error) {
 	return db.write.QueryRowContext(ctx, "SELECT 1").Scan(&one)
 }
 
-// Tx runs fn in a write transaction and commits it if fn returns nil. A
-// transaction PostgreSQL aborts as a deadlock or serialization victim is
-// run again, up to three times, so fn must not act outside the transaction
-// before it returns.
+// Tx runs fn in a write transaction and commits it if fn returns nil;
+// the caller hears nil only once the commit succeeded, and fn's error, as
+// it is, when fn fails. fn must not act outside the transaction before Tx
+// returns, and must not keep tx: it may be run again, and share its
+// transaction with other callers' fns. PostgreSQL runs each call in a
+// transaction of its own, and runs one it aborts as a deadlock or
+// serialization victim again, up to three times. SQLite runs calls that
+// wait for its one writer together, each in a savepoint of one shared
+// transaction (see commit.go): a fn that fails is rolled back to its
+// savepoint and leaves no trace, while the others commit; the order they
+// wait in, and new work turned away under overload, follow the
+// Priority ctx carries (see admit.go).
 func (db *DB) Tx(ctx context.Context, fn func(*Tx) error) error {
 	start := time.Now()
+	db.counts.calls.Add(1)
+	if db.writer != nil {
+		err := db.writer.do(ctx, fn)
+		if db.observeTx != nil {
+			db.observeTx(time.Since(start), 0)
+		}
+		return err
+	}
 	for attempt := 0; ; attempt++ {
 		if err := db.tx(ctx, fn); !retryable(err) || attempt == 2 {
 			if db.observeTx != nil {
@@ -153,19 +181,27 @@ func (db *DB) tx(ctx context.Context, fn func(*Tx) error) error {
 	if err != nil {
 		return classify("store.Begin", err)
 	}
+	db.counts.begun.Add(1)
 	// A panic in fn (which net/http recovers) must not leave the
-	// transaction open: on SQLite it would hold the only writer forever.
+	// transaction open.
 	defer func() {
 		if p := recover(); p != nil {
 			tx.Rollback()
+			db.counts.rolledBack.Add(1)
 			panic(p)
 		}
 	}()
-	if err := fn(&Tx{conn: conn{q: tx, e: &db.engine}, tx: tx}); err != nil {
+	if err := fn(&Tx{conn: conn{q: &txq{tx: tx}, e: &db.engine}, tx: tx}); err != nil {
 		tx.Rollback()
+		db.counts.rolledBack.Add(1)
 		return err
 	}
-	return classify("store.Commit", tx.Commit())
+	if err := tx.Commit(); err != nil {
+		db.counts.rolledBack.Add(1)
+		return classify("store.Commit", err)
+	}
+	db.counts.committed.Add(1)
+	return nil
 }
 
 // SchemaVersion is the newest migration this binary knows for the
