@@ -5,12 +5,13 @@ import (
 
 	"presso"
 	"presso/orders"
+	"presso/store/storetest"
 )
 
 // BenchmarkLifecycle is one whole order through the service layer on
 // SQLite: redeem, choose, make, complete — four transactions.
 func BenchmarkLifecycle(b *testing.B) {
-	e := newEnv(b, sqliteEngine(), func(bar *presso.Bar) {
+	e := newEnv(b, storetest.SQLite(), func(bar *presso.Bar) {
 		bar.Limits.MaxQueue, bar.Limits.DrinksPerCode, bar.Limits.WindowSeconds = 1000, 10000, 86400
 	})
 	code := e.code("demo").Code

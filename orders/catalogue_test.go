@@ -15,6 +15,7 @@ import (
 	"presso/config"
 	"presso/orders"
 	"presso/publisher"
+	"presso/store/storetest"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
@@ -42,12 +43,12 @@ var catalogue = []struct {
 // TestEventCatalogue keeps docs/events.md in step with the events the code
 // really emits. Run with -update to rewrite it.
 func TestEventCatalogue(t *testing.T) {
-	eachEngine(t, eventCatalogue)
+	storetest.EachEngine(t, eventCatalogue)
 }
 
 // eventCatalogue runs a scenario that emits every event once on eng and
 // compares the catalogue drawn from it with docs/events.md.
-func eventCatalogue(t *testing.T, eng engine) {
+func eventCatalogue(t *testing.T, eng storetest.Engine) {
 	e := newEnv(t, eng, func(b *presso.Bar) { b.Limits.MaxPerCustomer = 10 })
 	o := e.submit(customer(1), e.start(customer(1)).ID)
 	for _, tr := range []orders.Trigger{orders.TriggerMake, orders.TriggerComplete, orders.TriggerCall, orders.TriggerCollect} {

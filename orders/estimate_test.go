@@ -7,6 +7,7 @@ import (
 
 	"presso"
 	"presso/orders"
+	"presso/store/storetest"
 )
 
 // TestEstimate is the wait estimate on a scripted queue: five completions
@@ -14,7 +15,7 @@ import (
 // the time worked out by hand from the model in estimate.go. With four
 // completions, or none in the last 15 minutes, there is no estimate.
 func TestEstimate(t *testing.T) {
-	eachEngine(t, func(t *testing.T, eng engine) {
+	storetest.EachEngine(t, func(t *testing.T, eng storetest.Engine) {
 		e := newEnv(t, eng, nil)
 		at := func(hms string) time.Time {
 			c, err := time.Parse(time.DateTime, "2026-11-25 "+hms)

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"path/filepath"
 	"slices"
 	"sync"
 	"testing"
@@ -43,45 +42,15 @@ func customer(n int) presso.Identity {
 	return presso.Identity{ID: fmt.Sprintf("cus_%d", n), Kind: "customer", Name: fmt.Sprintf("c%d", n), Role: presso.RoleCustomer}
 }
 
-// engine is a database the order-flow tests run on: dsn opens a fresh,
-// empty one for a test.
-type engine struct {
-	name string
-	dsn  func(t testing.TB) string
-}
-
-// engines are the databases every order-flow test runs on, each as a
-// subtest named after it. PostgreSQL skips (or fails under
-// PRESSO_REQUIRE_ALL=1) when PRESSO_TEST_POSTGRES_URL is not set.
-func engines() []engine {
-	return []engine{sqliteEngine(), {name: "postgres", dsn: func(t testing.TB) string {
-		return storetest.FreshPostgres(t, storetest.PostgresServer(t))
-	}}}
-}
-
-func sqliteEngine() engine {
-	return engine{name: "sqlite", dsn: func(t testing.TB) string { return filepath.Join(t.TempDir(), "presso.db") }}
-}
-
-// eachEngine runs test once on every engine. newEnv needs the engine, so a
-// new order-flow test cannot help running on all of them.
-func eachEngine(t *testing.T, test func(t *testing.T, eng engine)) {
-	t.Helper()
-	for _, eng := range engines() {
-		t.Run(eng.name, func(t *testing.T) { test(t, eng) })
-	}
-}
-
 // newEnv is a processor on a fresh database of the engine, with the demo
 // bar seeded (after tweak) and a clock at 2026-11-25 10:00 UTC.
-func newEnv(t testing.TB, eng engine, tweak func(*presso.Bar)) *env {
+//
+// Every order-flow test runs through storetest.EachEngine and hands newEnv
+// the engine, so a new one cannot help running on all of them.
+func newEnv(t testing.TB, eng storetest.Engine, tweak func(*presso.Bar)) *env {
 	t.Helper()
 	ctx := context.Background()
-	db, err := store.Open(ctx, eng.dsn(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
+	db := eng.Open(t)
 	c := testkit.NewClock(time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC))
 	e := &env{t: t, ctx: ctx, db: db, clock: c, cfg: config.New(db, c.Now, func() {}),
 		p: orders.New(db, c.Now, func() {}, slog.New(slog.NewTextHandler(io.Discard, nil))),
@@ -188,7 +157,7 @@ func asError(err error, target **presso.Error) bool {
 }
 
 func TestTimeouts(t *testing.T) {
-	eachEngine(t, func(t *testing.T, eng engine) {
+	storetest.EachEngine(t, func(t *testing.T, eng storetest.Engine) {
 		t.Run("customer", func(t *testing.T) {
 			e := newEnv(t, eng, nil)
 			o := e.start(customer(1))
@@ -262,7 +231,7 @@ func TestTimeouts(t *testing.T) {
 // TestRaces runs each pair of conflicting actions at once, many times: one
 // wins, the other gets a conflict, and the order ends in the winner's state.
 func TestRaces(t *testing.T) {
-	eachEngine(t, func(t *testing.T, eng engine) {
+	storetest.EachEngine(t, func(t *testing.T, eng storetest.Engine) {
 		type action struct {
 			who presso.Identity
 			t   orders.Trigger
@@ -323,7 +292,7 @@ func nothing(*env, *presso.Order) {}
 func submitted(e *env, o *presso.Order) { e.submit(customer(1), o.ID) }
 
 func TestCancelWhileChoosingEndsWorkflow(t *testing.T) {
-	eachEngine(t, func(t *testing.T, eng engine) {
+	storetest.EachEngine(t, func(t *testing.T, eng storetest.Engine) {
 		e := newEnv(t, eng, nil)
 		o := e.start(customer(1))
 		if _, err := e.p.Fire(e.ctx, customer(1), o.ID, orders.TriggerCancel, orders.SubmitInput{}); err != nil {
@@ -352,7 +321,7 @@ func TestCancelWhileChoosingEndsWorkflow(t *testing.T) {
 }
 
 func TestCustomerCancelRules(t *testing.T) {
-	eachEngine(t, func(t *testing.T, eng engine) {
+	storetest.EachEngine(t, func(t *testing.T, eng storetest.Engine) {
 		e := newEnv(t, eng, func(b *presso.Bar) { b.Limits.MaxPerCustomer = 10 })
 		o := e.submit(customer(1), e.start(customer(1)).ID)
 		if _, err := e.p.Fire(e.ctx, barista, o.ID, orders.TriggerMake, orders.SubmitInput{}); err != nil {
@@ -372,7 +341,7 @@ func TestCustomerCancelRules(t *testing.T) {
 }
 
 func TestOrderNumbers(t *testing.T) {
-	eachEngine(t, func(t *testing.T, eng engine) {
+	storetest.EachEngine(t, func(t *testing.T, eng storetest.Engine) {
 		e := newEnv(t, eng, func(b *presso.Bar) { b.Limits.DrinksPerCode = 1000; b.Limits.MaxQueue = 1000 })
 		second := config.DemoBar()
 		second.ID, second.Name = "second", "Second bar"
@@ -427,7 +396,7 @@ func TestOrderNumbers(t *testing.T) {
 }
 
 func TestDailyReset(t *testing.T) {
-	eachEngine(t, func(t *testing.T, eng engine) {
+	storetest.EachEngine(t, func(t *testing.T, eng storetest.Engine) {
 		e := newEnv(t, eng, func(b *presso.Bar) { b.DailyReset = true; b.Limits.MaxPerCustomer = 10 })
 		if o := e.submit(customer(1), e.start(customer(1)).ID); o.Number != 1 {
 			t.Fatalf("first number = %d, want 1", o.Number)
@@ -446,7 +415,7 @@ func TestDailyReset(t *testing.T) {
 // after it keeps its number's day on every later transition (it once took
 // the day it was started, clashed with that day's #1 and stuck).
 func TestNumberAcrossMidnight(t *testing.T) {
-	eachEngine(t, func(t *testing.T, eng engine) {
+	storetest.EachEngine(t, func(t *testing.T, eng storetest.Engine) {
 		e := newEnv(t, eng, func(b *presso.Bar) { b.DailyReset = true; b.Limits.MaxPerCustomer = 10; b.Limits.WindowSeconds = 60 })
 		e.clock.Advance(13*time.Hour + 58*time.Minute) // 23:58 UTC
 		first := e.submit(customer(1), e.start(customer(1)).ID)
@@ -469,7 +438,7 @@ func TestNumberAcrossMidnight(t *testing.T) {
 }
 
 func TestStartRejections(t *testing.T) {
-	eachEngine(t, func(t *testing.T, eng engine) {
+	storetest.EachEngine(t, func(t *testing.T, eng storetest.Engine) {
 		t.Run("unknown bar is 404, not closed", func(t *testing.T) {
 			e := newEnv(t, eng, nil)
 			if _, err := e.p.Start(e.ctx, customer(1), "nope", "whatever"); code(err) != presso.CodeNotFound {
@@ -541,7 +510,7 @@ func TestStartRejections(t *testing.T) {
 }
 
 func TestCustomerLimit(t *testing.T) {
-	eachEngine(t, func(t *testing.T, eng engine) {
+	storetest.EachEngine(t, func(t *testing.T, eng storetest.Engine) {
 		t.Run("not off by one", func(t *testing.T) {
 			e := newEnv(t, eng, func(b *presso.Bar) { b.Limits.MaxPerCustomer = 2 })
 			e.start(customer(1))
@@ -598,7 +567,7 @@ func TestCustomerLimit(t *testing.T) {
 }
 
 func TestVisibility(t *testing.T) {
-	eachEngine(t, func(t *testing.T, eng engine) {
+	storetest.EachEngine(t, func(t *testing.T, eng storetest.Engine) {
 		e := newEnv(t, eng, nil)
 		mine := e.start(customer(1))
 		e.start(customer(2))
@@ -621,7 +590,7 @@ func TestVisibility(t *testing.T) {
 // TestFastBarista makes the order the moment the submit returns: the
 // original lost such actions while a Lambda was still writing the row.
 func TestFastBarista(t *testing.T) {
-	eachEngine(t, func(t *testing.T, eng engine) {
+	storetest.EachEngine(t, func(t *testing.T, eng storetest.Engine) {
 		e := newEnv(t, eng, nil)
 		o := e.submit(customer(1), e.start(customer(1)).ID)
 		got, err := e.p.Fire(e.ctx, barista, o.ID, orders.TriggerMake, orders.SubmitInput{})
@@ -632,7 +601,7 @@ func TestFastBarista(t *testing.T) {
 }
 
 func TestEventPayloads(t *testing.T) {
-	eachEngine(t, func(t *testing.T, eng engine) {
+	storetest.EachEngine(t, func(t *testing.T, eng storetest.Engine) {
 		e := newEnv(t, eng, nil)
 		o := e.submit(customer(1), e.start(customer(1)).ID)
 		evs, err := e.db.OrderEvents(e.ctx, o.ID)
@@ -657,7 +626,7 @@ func TestEventPayloads(t *testing.T) {
 // TestUnmake puts an order back in the queue (the original lost its
 // eventId and emitted nothing): another barista can then make it.
 func TestUnmake(t *testing.T) {
-	eachEngine(t, func(t *testing.T, eng engine) {
+	storetest.EachEngine(t, func(t *testing.T, eng storetest.Engine) {
 		e := newEnv(t, eng, nil)
 		o := e.submit(customer(1), e.start(customer(1)).ID)
 		if _, err := e.p.Fire(e.ctx, barista, o.ID, orders.TriggerMake, orders.SubmitInput{}); err != nil {
@@ -688,7 +657,7 @@ func TestUnmake(t *testing.T) {
 // TestCollect marks a ready order as picked up: once, by a barista, only
 // when it is completed, and without freeing its place a second time.
 func TestCollect(t *testing.T) {
-	eachEngine(t, func(t *testing.T, eng engine) {
+	storetest.EachEngine(t, func(t *testing.T, eng storetest.Engine) {
 		e := newEnv(t, eng, func(b *presso.Bar) { b.Limits.MaxPerCustomer = 5 })
 		o := e.submit(customer(1), e.start(customer(1)).ID)
 		e.start(customer(2)) // keeps one place taken
@@ -722,7 +691,7 @@ func TestCollect(t *testing.T) {
 // TestSweepSkipsAFailingOrder: a timeout that cannot be fired (here, an
 // order whose bar is gone) is put back a minute and the others still fire.
 func TestSweepSkipsAFailingOrder(t *testing.T) {
-	eachEngine(t, func(t *testing.T, eng engine) {
+	storetest.EachEngine(t, func(t *testing.T, eng storetest.Engine) {
 		e := newEnv(t, eng, nil)
 		due := e.clock.Now().Add(-time.Second)
 		broken := &presso.Order{ID: "o_broken", EventID: "gone", UserID: "cus_x", State: presso.StateWaiting, Day: "2026-11-25",
@@ -753,7 +722,7 @@ func TestSweepSkipsAFailingOrder(t *testing.T) {
 // same rows (the customer's day, the bar) and once deadlocked on PostgreSQL,
 // which failed one of them. Nothing may fail here.
 func TestNewOrderWhileLastEnds(t *testing.T) {
-	eachEngine(t, func(t *testing.T, eng engine) {
+	storetest.EachEngine(t, func(t *testing.T, eng storetest.Engine) {
 		e := newEnv(t, eng, func(b *presso.Bar) {
 			b.Limits.DrinksPerCode, b.Limits.MaxQueue, b.Limits.MaxPerCustomer = 10000, 10000, 1000
 		})
@@ -801,7 +770,7 @@ func TestNewOrderWhileLastEnds(t *testing.T) {
 // display a code that is live for the new window, not a code left from the
 // old window length that has already run out.
 func TestWindowChange(t *testing.T) {
-	eachEngine(t, func(t *testing.T, eng engine) {
+	storetest.EachEngine(t, func(t *testing.T, eng storetest.Engine) {
 		e := newEnv(t, eng, nil)
 		e.clock.Advance(2 * time.Minute) // 10:02: the 300 s window 10:00-10:05
 		if old := e.code("demo"); !old.WindowEnd.Equal(time.Date(2026, 11, 25, 10, 5, 0, 0, time.UTC)) {
@@ -826,7 +795,7 @@ func TestWindowChange(t *testing.T) {
 // queue order, then those finished within the last ten minutes, newest
 // first; never an order still waiting for its drink, never for outsiders.
 func TestBoard(t *testing.T) {
-	eachEngine(t, func(t *testing.T, eng engine) {
+	storetest.EachEngine(t, func(t *testing.T, eng storetest.Engine) {
 		e := newEnv(t, eng, nil)
 		fire := func(who presso.Identity, id string, tr orders.Trigger) {
 			t.Helper()
@@ -923,7 +892,7 @@ func TestCheck(t *testing.T) {
 // history step from the initial pseudo-state, the two events it emits,
 // and the ways the row is refused.
 func TestRedeem(t *testing.T) {
-	eachEngine(t, func(t *testing.T, eng engine) {
+	storetest.EachEngine(t, func(t *testing.T, eng storetest.Engine) {
 		e := newEnv(t, eng, func(b *presso.Bar) { b.Limits.MaxQueue = 2 })
 		now := e.clock.Now()
 		o := e.start(customer(1))

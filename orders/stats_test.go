@@ -12,6 +12,7 @@ import (
 	"presso/internal/testkit"
 	"presso/orders"
 	"presso/store"
+	"presso/store/storetest"
 )
 
 // day is a scripted evening at a bar in Berlin (UTC+1 in November), from
@@ -108,7 +109,7 @@ func sum(n int, p50, p90 int64) store.Summary {
 // TestStatsScriptedDay checks every figure of the stats against the values
 // worked out by hand from scriptedDay, on every engine.
 func TestStatsScriptedDay(t *testing.T) {
-	eachEngine(t, func(t *testing.T, eng engine) {
+	storetest.EachEngine(t, func(t *testing.T, eng storetest.Engine) {
 		e := newEnv(t, eng, func(b *presso.Bar) {
 			b.Timezone, b.ReadySeconds = "Europe/Berlin", 600
 		})
@@ -183,7 +184,7 @@ func TestStatsScriptedDay(t *testing.T) {
 // saving change; a window that is empty, reversed or over a week is
 // refused; only staff of the bar may look.
 func TestStatsWindow(t *testing.T) {
-	e := newEnv(t, sqliteEngine(), func(b *presso.Bar) { b.Timezone = "Europe/Berlin" })
+	e := newEnv(t, storetest.SQLite(), func(b *presso.Bar) { b.Timezone = "Europe/Berlin" })
 	bar := e.bar("demo")
 	// 2026-10-25: Berlin goes from UTC+2 back to UTC+1 at 03:00 local, so
 	// the local day has 25 hours and 02:00 twice.
@@ -239,7 +240,7 @@ func jsonOf(t *testing.T, v any) string {
 // today's orders (the bar's day), those in flight and their median wait,
 // and no customer's name; a closed bar has none.
 func TestSummaryLog(t *testing.T) {
-	e := newEnv(t, sqliteEngine(), nil)
+	e := newEnv(t, storetest.SQLite(), nil)
 	var buf testkit.Buffer
 	p := orders.New(e.db, e.clock.Now, func() {}, slog.New(slog.NewTextHandler(&buf, nil)))
 	a := e.start(customer(1))

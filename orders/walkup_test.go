@@ -12,6 +12,7 @@ import (
 	"presso/orders"
 	"presso/publisher"
 	"presso/store"
+	"presso/store/storetest"
 )
 
 var display = presso.Identity{ID: "stf_d1", Kind: "staff", Name: "tv", Role: presso.RoleDisplay, EventID: "demo"}
@@ -44,7 +45,7 @@ func (e *env) fire(who presso.Identity, id string, tr orders.Trigger) *presso.Or
 // is flagged as a walk-up, stored so, and emits what a submitted order
 // emits.
 func TestWalkup(t *testing.T) {
-	eachEngine(t, func(t *testing.T, eng engine) {
+	storetest.EachEngine(t, func(t *testing.T, eng storetest.Engine) {
 		e := newEnv(t, eng, nil)
 		now := e.clock.Now()
 		o := e.mustWalkup(barista, "  Zoë 李 ")
@@ -123,7 +124,7 @@ func TestWalkup(t *testing.T) {
 // TestWalkupNumbering: walk-ups and scanned orders draw from one sequence,
 // and on a bar that numbers by day a walk-up takes that day's number.
 func TestWalkupNumbering(t *testing.T) {
-	eachEngine(t, func(t *testing.T, eng engine) {
+	storetest.EachEngine(t, func(t *testing.T, eng storetest.Engine) {
 		t.Run("one sequence", func(t *testing.T) {
 			e := newEnv(t, eng, func(b *presso.Bar) { b.Limits.MaxPerCustomer = 10 })
 			waiting := e.start(customer(1)) // drew no number yet
@@ -163,7 +164,7 @@ func TestWalkupNumbering(t *testing.T) {
 // many share a name, and never the barista's; they do take places in the
 // queue.
 func TestWalkupExempt(t *testing.T) {
-	eachEngine(t, func(t *testing.T, eng engine) {
+	storetest.EachEngine(t, func(t *testing.T, eng storetest.Engine) {
 		e := newEnv(t, eng, func(b *presso.Bar) { b.Limits.MaxPerCustomer = 1; b.Limits.MaxQueue = 4 })
 		for i := range 3 {
 			if o := e.mustWalkup(barista, "Ann"); o.Number != int64(i+1) {
@@ -202,7 +203,7 @@ func TestWalkupExempt(t *testing.T) {
 // TestWalkupRefused: who may take a walk-up, and what it needs; a refused
 // one draws no number, takes no place and writes no event.
 func TestWalkupRefused(t *testing.T) {
-	eachEngine(t, func(t *testing.T, eng engine) {
+	storetest.EachEngine(t, func(t *testing.T, eng storetest.Engine) {
 		e := newEnv(t, eng, nil)
 		strange := presso.Identity{ID: "stf_x", Kind: "staff", Name: "x", Role: presso.RoleBarista, EventID: "elsewhere"}
 		cases := []struct {
@@ -268,7 +269,7 @@ func TestWalkupRefused(t *testing.T) {
 // channel); a second call within a minute is refused with the moment it
 // may be made, exactly a minute after the last.
 func TestCall(t *testing.T) {
-	eachEngine(t, func(t *testing.T, eng engine) {
+	storetest.EachEngine(t, func(t *testing.T, eng storetest.Engine) {
 		e := newEnv(t, eng, nil)
 		o := e.submit(customer(1), e.start(customer(1)).ID)
 		if _, err := e.p.Call(e.ctx, barista, o.ID); code(err) != presso.CodeConflict {
@@ -349,7 +350,7 @@ func TestCall(t *testing.T) {
 // TestBoardReadyFor: the board keeps finished orders for the bar's ready
 // time, the rule the display follows.
 func TestBoardReadyFor(t *testing.T) {
-	eachEngine(t, func(t *testing.T, eng engine) {
+	storetest.EachEngine(t, func(t *testing.T, eng storetest.Engine) {
 		e := newEnv(t, eng, func(b *presso.Bar) { b.ReadySeconds = 120 })
 		ready := e.submit(customer(1), e.start(customer(1)).ID)
 		e.fire(barista, ready.ID, orders.TriggerComplete)
