@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
-	"path/filepath"
 	"reflect"
 	"regexp"
 	"strings"
@@ -36,34 +35,24 @@ var (
 )
 
 func staffEngines(t *testing.T, fn func(t *testing.T, e *staffEnv)) {
-	for _, engine := range []string{"sqlite", "postgres"} {
-		t.Run(engine, func(t *testing.T) {
-			dsn := filepath.Join(t.TempDir(), "presso.db")
-			if engine == "postgres" {
-				dsn = storetest.FreshPostgres(t, storetest.PostgresServer(t))
-			}
-			db, err := store.Open(t.Context(), dsn)
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { db.Close() })
-			e := &staffEnv{db: db, clock: testkit.NewClock(t0)}
-			e.svc = auth.New(db, e.clock.Now, false, nil, slog.New(slog.DiscardHandler), 100000)
-			ctx := t.Context()
-			err = db.Tx(ctx, func(tx *store.Tx) error {
-				for _, id := range []string{"demo", "other"} {
-					if err := tx.CreateBar(ctx, &presso.Bar{ID: id, Name: "Bar " + id, SignInMode: "name"}, t0); err != nil {
-						return err
-					}
+	storetest.EachEngine(t, func(t *testing.T, eng storetest.Engine) {
+		db := eng.Open(t)
+		e := &staffEnv{db: db, clock: testkit.NewClock(t0)}
+		e.svc = auth.New(db, e.clock.Now, false, nil, slog.New(slog.DiscardHandler), 100000)
+		ctx := t.Context()
+		err := db.Tx(ctx, func(tx *store.Tx) error {
+			for _, id := range []string{"demo", "other"} {
+				if err := tx.CreateBar(ctx, &presso.Bar{ID: id, Name: "Bar " + id, SignInMode: "name"}, t0); err != nil {
+					return err
 				}
-				return tx.CreateStaff(ctx, store.Staff{ID: rootID.ID, Username: "root", PasswordHash: auth.HashPassword("correct horse"), Role: presso.RoleAdmin}, t0)
-			})
-			if err != nil {
-				t.Fatal(err)
 			}
-			fn(t, e)
+			return tx.CreateStaff(ctx, store.Staff{ID: rootID.ID, Username: "root", PasswordHash: auth.HashPassword("correct horse"), Role: presso.RoleAdmin}, t0)
 		})
-	}
+		if err != nil {
+			t.Fatal(err)
+		}
+		fn(t, e)
+	})
 }
 
 // create makes an account as root.

@@ -2,7 +2,6 @@ package config_test
 
 import (
 	"encoding/json"
-	"path/filepath"
 	"reflect"
 	"testing"
 	"time"
@@ -33,25 +32,15 @@ type env struct {
 // engines runs fn once per engine, each on a fresh database with the demo
 // bar. PostgreSQL runs when PRESSO_TEST_POSTGRES_URL is set.
 func engines(t *testing.T, fn func(t *testing.T, e *env)) {
-	for _, engine := range []string{"sqlite", "postgres"} {
-		t.Run(engine, func(t *testing.T) {
-			dsn := filepath.Join(t.TempDir(), "presso.db")
-			if engine == "postgres" {
-				dsn = storetest.FreshPostgres(t, storetest.PostgresServer(t))
-			}
-			db, err := store.Open(t.Context(), dsn)
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { db.Close() })
-			c := testkit.NewClock(t0)
-			e := &env{db: db, clock: c, cfg: config.New(db, c.Now, func() {}), v: validator.New(db, c.Now, "https://coffee.test")}
-			if err := e.cfg.Seed(t.Context(), config.DemoBar()); err != nil {
-				t.Fatal(err)
-			}
-			fn(t, e)
-		})
-	}
+	storetest.EachEngine(t, func(t *testing.T, eng storetest.Engine) {
+		db := eng.Open(t)
+		c := testkit.NewClock(t0)
+		e := &env{db: db, clock: c, cfg: config.New(db, c.Now, func() {}), v: validator.New(db, c.Now, "https://coffee.test")}
+		if err := e.cfg.Seed(t.Context(), config.DemoBar()); err != nil {
+			t.Fatal(err)
+		}
+		fn(t, e)
+	})
 }
 
 var (
