@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -20,13 +19,6 @@ import (
 // TestRelayBatch runs the relay's batches against each engine with a fake
 // stream, so it can fail part way.
 func TestRelayBatch(t *testing.T) {
-	engines := []struct {
-		name string
-		open func(t *testing.T) string
-	}{
-		{"SQLite", func(t *testing.T) string { return filepath.Join(t.TempDir(), "presso.db") }},
-		{"PostgreSQL", func(t *testing.T) string { return storetest.FreshPostgres(t, storetest.PostgresServer(t)) }},
-	}
 	tests := []struct {
 		name string
 		fn   func(t *testing.T, db *store.DB)
@@ -34,20 +26,11 @@ func TestRelayBatch(t *testing.T) {
 		{"Order", testRelayOrder},
 		{"Concurrent", testRelayConcurrent},
 	}
-	for _, e := range engines {
-		t.Run(e.name, func(t *testing.T) {
-			for _, tc := range tests {
-				t.Run(tc.name, func(t *testing.T) {
-					db, err := store.Open(t.Context(), e.open(t))
-					if err != nil {
-						t.Fatalf("Open() = %v", err)
-					}
-					t.Cleanup(func() { db.Close() })
-					tc.fn(t, db)
-				})
-			}
-		})
-	}
+	storetest.EachEngine(t, func(t *testing.T, eng storetest.Engine) {
+		for _, tc := range tests {
+			t.Run(tc.name, func(t *testing.T) { tc.fn(t, eng.Open(t)) })
+		}
+	})
 }
 
 var t0 = time.UnixMilli(1_767_225_600_123).UTC()
