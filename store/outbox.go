@@ -77,9 +77,15 @@ func (c conn) Unpublished(ctx context.Context, limit int) (_ []Outboxed, err err
 // OrderEvents returns the events an order emitted, in order.
 func (c conn) OrderEvents(ctx context.Context, orderID string) (_ []Outboxed, err error) {
 	defer wrap(&err, "store.OrderEvents")
-	return collect(ctx, c.q, nil, `SELECT `+outboxColumns+` FROM outbox
-		WHERE order_id = $1 ORDER BY seq`, scanOutboxed, orderID)
+	return collect(ctx, c.q, nil, orderEventsSQL, scanOutboxed, orderID)
 }
+
+// orderEventsSQL repeats the condition of the partial index outbox_order
+// (order_id <> ''): SQLite uses a partial index only for a query that
+// implies its condition, and order_id = $1 alone does not ($1 could be
+// ''), so without it every history read scanned the whole outbox.
+const orderEventsSQL = `SELECT ` + outboxColumns + ` FROM outbox
+	WHERE order_id = $1 AND order_id <> '' ORDER BY seq`
 
 func scanOutboxed(row scanner) (o Outboxed, err error) {
 	var payload string

@@ -1,0 +1,134 @@
+package store
+
+import (
+	"fmt"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"presso"
+)
+
+// outboxOf opens a database whose outbox holds perOrder events of each of
+// orders orders.
+func outboxOf(tb testing.TB, orders, perOrder int) *DB {
+	tb.Helper()
+	ctx := tb.Context()
+	db, err := Open(ctx, filepath.Join(tb.TempDir(), "presso.db"))
+	if err != nil {
+		tb.Fatalf("Open() = %v", err)
+	}
+	tb.Cleanup(func() { db.Close() })
+	now := time.UnixMilli(1_767_225_600_000).UTC()
+	for batch := 0; batch < orders; batch += 500 {
+		err := db.Tx(ctx, func(tx *Tx) error {
+			for o := batch; o < min(batch+500, orders); o++ {
+				for e := range perOrder {
+					env := presso.NewEnvelope(presso.OrderManagerMakeOrder, "bar", now, map[string]any{"n": e})
+					if err := tx.AppendOutbox(ctx, env, fmt.Sprintf("o%05d", o)); err != nil {
+						return err
+					}
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			tb.Fatalf("Tx(AppendOutbox) = %v", err)
+		}
+	}
+	return db
+}
+
+// BenchmarkOrderEvents reads one order's events from an outbox of 21,000,
+// by the query as it is and by the one before it repeated the index's
+// condition.
+func BenchmarkOrderEvents(b *testing.B) {
+	db := outboxOf(b, 4200, 5)
+	for _, c := range []struct{ name, query string }{
+		{"index", orderEventsSQL},
+		{"scan", `SELECT ` + outboxColumns + ` FROM outbox WHERE order_id = $1 ORDER BY seq`},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			for b.Loop() {
+				evs, err := collect(b.Context(), db.q, nil, c.query, scanOutboxed, "o01234")
+				if err != nil || len(evs) != 5 {
+					b.Fatalf("events = %d, %v, want 5", len(evs), err)
+				}
+			}
+		})
+	}
+}
+
+// TestOutboxQueriesUseIndex fails if the two queries that read the outbox
+// by order scan it instead of searching the partial index outbox_order:
+// a history read and the invariant check's terminal events, on an outbox
+// of 20,000 events.
+func TestOutboxQueriesUseIndex(t *testing.T) {
+	ctx := t.Context()
+	const orders, perOrder = 4000, 5
+	db := outboxOf(t, orders, perOrder)
+	now := time.UnixMilli(1_767_225_600_000).UTC()
+	if n, err := db.PendingOutbox(ctx); err != nil || n != orders*perOrder {
+		t.Fatalf("PendingOutbox() = %d, %v, want %d", n, err, orders*perOrder)
+	}
+	evs, err := db.OrderEvents(ctx, "o01234")
+	if err != nil || len(evs) != perOrder {
+		t.Fatalf("OrderEvents(o01234) = %d events, %v, want %d", len(evs), err, perOrder)
+	}
+
+	var terminal string
+	var terminalArgs []any
+	for _, c := range invariantChecks() {
+		if c.name == "terminal events" {
+			terminal, terminalArgs = c.query, c.args(now, time.Minute)
+		}
+	}
+	if terminal == "" {
+		t.Fatal(`invariantChecks() has no "terminal events" check`)
+	}
+	for _, c := range []struct {
+		name  string
+		query string
+		args  []any
+	}{
+		{"OrderEvents", orderEventsSQL, []any{"o01234"}},
+		{"terminal events", terminal, terminalArgs},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			plan := queryPlan(t, db, c.query, c.args...)
+			joined := strings.Join(plan, "; ")
+			if !strings.Contains(joined, "USING INDEX outbox_order") && !strings.Contains(joined, "USING COVERING INDEX outbox_order") {
+				t.Errorf("query plan = %q, want a SEARCH using index outbox_order", joined)
+			}
+			for _, step := range plan {
+				if strings.HasPrefix(step, "SCAN outbox") || strings.HasPrefix(step, "SCAN x") {
+					t.Errorf("query plan step %q scans the outbox (plan %q)", step, joined)
+				}
+			}
+		})
+	}
+}
+
+// queryPlan returns the detail of each step of SQLite's plan for query.
+func queryPlan(t *testing.T, db *DB, query string, args ...any) []string {
+	t.Helper()
+	rows, err := db.read.QueryContext(t.Context(), "EXPLAIN QUERY PLAN "+query, args...)
+	if err != nil {
+		t.Fatalf("EXPLAIN QUERY PLAN = %v", err)
+	}
+	defer rows.Close()
+	var plan []string
+	for rows.Next() {
+		var id, parent, unused int
+		var detail string
+		if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+			t.Fatalf("scan plan: %v", err)
+		}
+		plan = append(plan, detail)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatalf("plan rows: %v", err)
+	}
+	return plan
+}
