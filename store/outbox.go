@@ -81,9 +81,10 @@ func (c conn) OrderEvents(ctx context.Context, orderID string) (_ []Outboxed, er
 }
 
 // orderEventsSQL repeats the condition of the partial index outbox_order
-// (order_id <> ”): SQLite uses a partial index only for a query that
-// implies its condition, and order_id = $1 alone does not ($1 could be
-// ”), so without it every history read scanned the whole outbox.
+// (an order_id that is not empty): SQLite uses a partial index only for a
+// query that implies its condition, and order_id = $1 alone does not ($1
+// could be empty), so without it every history read scanned the whole
+// outbox.
 const orderEventsSQL = `SELECT ` + outboxColumns + ` FROM outbox
 	WHERE order_id = $1 AND order_id <> '' ORDER BY seq`
 
