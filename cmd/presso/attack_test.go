@@ -20,6 +20,7 @@ import (
 	"time"
 
 	api "presso/client"
+	"presso/internal/testkit"
 )
 
 // The attacks of issue 8, each on loopback, bounded in time and count.
@@ -56,7 +57,7 @@ func (s *server) emailCustomer(t testing.TB, email string) *client {
 type child struct {
 	URL string
 	cmd *exec.Cmd
-	out *syncBuffer
+	out *testkit.Buffer
 }
 
 // startChild runs presso in a child process whose open-file limit (soft
@@ -66,7 +67,7 @@ func startChild(t *testing.T, nofile int, args ...string) *child {
 	cmd := exec.Command(os.Args[0], "-test.run=^TestAttackChildServer$")
 	all := append([]string{"--dev", "--addr", "127.0.0.1:0", "--data", t.TempDir(), "--log-level", "info"}, args...)
 	cmd.Env = append(os.Environ(), "PRESSO_ATTACK_CHILD="+strings.Join(all, "\x1f"), fmt.Sprintf("PRESSO_ATTACK_NOFILE=%d", nofile))
-	c := &child{cmd: cmd, out: &syncBuffer{}}
+	c := &child{cmd: cmd, out: &testkit.Buffer{}}
 	cmd.Stdout, cmd.Stderr = c.out, c.out
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"presso/internal/testkit"
 	"presso/load"
 	"presso/store"
 	"presso/store/storetest"
@@ -49,7 +50,7 @@ func prebuilt(t *testing.T) string {
 // proc is one presso process.
 type proc struct {
 	cmd  *exec.Cmd
-	out  *syncBuffer
+	out  *testkit.Buffer
 	URL  string
 	done chan struct{}
 }
@@ -57,7 +58,7 @@ type proc struct {
 // startProc starts presso with args and waits until it listens.
 func startProc(t *testing.T, bin string, args ...string) *proc {
 	t.Helper()
-	p := &proc{out: &syncBuffer{}, done: make(chan struct{})}
+	p := &proc{out: &testkit.Buffer{}, done: make(chan struct{})}
 	p.cmd = exec.Command(bin, args...)
 	p.cmd.Stdout, p.cmd.Stderr = p.out, p.out
 	if err := p.cmd.Start(); err != nil {
@@ -143,7 +144,7 @@ func TestCrashEmbedded(t *testing.T) {
 	admin.must(200, "POST", "/api/staff/session", map[string]string{"username": "admin", "password": "admin"}, nil)
 	admin.must(200, "PATCH", "/api/events/demo", map[string]any{"timeouts": map[string]int{"customerSeconds": 1, "baristaSeconds": 2}}, nil)
 
-	var log syncBuffer
+	var log testkit.Buffer
 	for round := range 10 {
 		if round > 0 {
 			p = startProc(t, bin, args...)
@@ -230,7 +231,7 @@ func TestCrashReplica(t *testing.T) {
 	const customerWait, baristaWait = 2 * time.Second, 3 * time.Second
 
 	// Load with robot baristas through replica 1.
-	var log syncBuffer
+	var log testkit.Buffer
 	loaded := make(chan error, 1)
 	go func() {
 		loaded <- crashLoad(context.Background(), &log, r[0].URL, "--customers", "200", "--rate", "40", "--duration", "4s", "--barista-think", "100ms")
@@ -315,7 +316,7 @@ func TestPostgresRestart(t *testing.T) {
 
 	// Robots through replica 1; through replica 2, customers whose every
 	// answer is recorded.
-	var log syncBuffer
+	var log testkit.Buffer
 	loaded := make(chan error, 1)
 	go func() {
 		loaded <- crashLoad(context.Background(), &log, r[0].URL, "--customers", "300", "--rate", "40", "--duration", "4s")

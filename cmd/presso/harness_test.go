@@ -9,7 +9,6 @@ import (
 	"os"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -17,6 +16,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	api "presso/client"
+	"presso/internal/testkit"
 )
 
 // requireAll reports whether skips must become failures (CI).
@@ -28,26 +28,7 @@ type server struct {
 	Data   string
 	cancel context.CancelFunc
 	done   chan error
-	out    *syncBuffer
-}
-
-// syncBuffer is a bytes.Buffer safe for the server's log writes and the
-// test's reads at once.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
+	out    *testkit.Buffer
 }
 
 var listening = regexp.MustCompile(`presso is running on (\S+) `)
@@ -61,7 +42,7 @@ func startServer(t testing.TB, dataDir string, args ...string) *server {
 		dataDir = t.TempDir()
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	s := &server{Data: dataDir, cancel: cancel, done: make(chan error, 1), out: &syncBuffer{}}
+	s := &server{Data: dataDir, cancel: cancel, done: make(chan error, 1), out: &testkit.Buffer{}}
 	all := append([]string{"--dev", "--addr", "127.0.0.1:0", "--data", dataDir, "--sweep-interval", "50ms", "--log-level", "warn"}, args...)
 	go func() { s.done <- run(ctx, all, func(string) string { return "" }, s.out) }()
 	deadline := time.Now().Add(30 * time.Second)

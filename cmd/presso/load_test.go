@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"presso/internal/testkit"
 	"presso/load"
 	"presso/store/storetest"
 )
@@ -38,7 +39,7 @@ func runLoad(t *testing.T, args ...string) (string, error) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
 	defer cancel()
-	out := &syncBuffer{}
+	out := &testkit.Buffer{}
 	err := run(ctx, append([]string{"load"}, args...), func(string) string { return "" }, out)
 	return out.String(), err
 }

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"presso/internal/testkit"
 )
 
 // statsOrder runs one whole order at the demo bar over HTTP: redeem,
@@ -254,7 +256,7 @@ func TestLogging(t *testing.T) {
 			}
 		})
 	}
-	if err := run(context.Background(), []string{"--log-format", "yaml", "--data", t.TempDir()}, func(string) string { return "" }, &syncBuffer{}); err == nil || !strings.Contains(err.Error(), "--log-format") {
+	if err := run(context.Background(), []string{"--log-format", "yaml", "--data", t.TempDir()}, func(string) string { return "" }, &testkit.Buffer{}); err == nil || !strings.Contains(err.Error(), "--log-format") {
 		t.Errorf("--log-format yaml: %v, want an error naming the flag", err)
 	}
 }
