@@ -101,9 +101,7 @@ type adminBar struct {
 // audit log, change the admin's own password. axe-core on every console
 // page in light and dark mode.
 func TestBrowserAdmin(t *testing.T) {
-	b := newBrowser(t)
-	s := startServer(t, "")
-	b.base = s.URL
+	b, s := browse(t)
 	api := s.staff(t, "admin", "admin")
 	const bar, barName = "harbour", "Harbour Stage"
 
@@ -583,9 +581,7 @@ func myPassword(t *testing.T, b *browser, s *server, admin *tab) {
 // pairing link) against the server's (github.com/skip2/go-qrcode): for
 // byte-mode texts of every version up to 20 both draw the same modules.
 func TestBrowserAdminQR(t *testing.T) {
-	b := newBrowser(t)
-	s := startServer(t, "")
-	b.base = s.URL
+	b, _ := browse(t)
 	tb := b.person("admin", 800, 600, false)
 	tb.goTo("/admin")
 	b.wait(shows{tb, "#signin h1", "Admin sign-in"})

@@ -12,29 +12,12 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 )
-
-// saveShot saves the tab's viewport as <name>.png next to the others.
-func saveShot(tb *tab, name string) {
-	tb.b.t.Helper()
-	ctx, cancel := context.WithTimeout(tb.ctx, 15*time.Second)
-	defer cancel()
-	png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
-	if err != nil {
-		tb.b.t.Fatalf("%s: screenshot %s: %v", tb.name, name, err)
-	}
-	if err := os.WriteFile(filepath.Join(tb.b.shots, name+".png"), png, 0o644); err != nil {
-		tb.b.t.Fatal(err)
-	}
-}
 
 // colorScheme makes the tab's prefers-color-scheme light or dark.
 func colorScheme(tb *tab, scheme string) {
@@ -181,9 +164,7 @@ const displayCheck = `(() => {
 // Then the Barista board at 1280×800 with 10 new orders shows at least 8
 // of them whole, each with its customer's name.
 func TestBrowserLayoutDisplay(t *testing.T) {
-	b := newBrowser(t)
-	s := startServer(t, "")
-	b.base = s.URL
+	b, s := browse(t)
 	admin := s.staff(t, "admin", "admin")
 	barista := s.staff(t, "barista", "barista")
 	rushBar(t, admin)
@@ -413,9 +394,7 @@ func checkPhone(t *testing.T, tb *tab, where string) {
 // losing the order; a reload keeps the chosen drink; landscape works; and
 // every screen passes axe in light and dark mode.
 func TestBrowserLayoutPhone(t *testing.T) {
-	b := newBrowser(t)
-	s := startServer(t, "")
-	b.base = s.URL
+	b, s := browse(t)
 	admin := s.staff(t, "admin", "admin")
 	const barName = "Nordlicht Kaffeebar & Rösterei am Hafen"
 	admin.must(201, "POST", "/api/events", map[string]any{"id": "hafen", "name": barName, "open": true, "signInMode": "name",

@@ -70,19 +70,11 @@ func orderOf(t *testing.T, admin *client, bar, state, userName string) string {
 // Display and says it aloud; a second call within the minute is refused
 // with 429.
 func TestBrowserRush(t *testing.T) {
-	b := newBrowser(t)
-	s := startServer(t, "")
-	b.base = s.URL
-	admin := s.staff(t, "admin", "admin")
-	longWindows(t, admin)
+	b, s, admin := browseDemo(t)
 	admin.must(200, "PATCH", "/api/events/demo", map[string]any{"speak": true, "limits": map[string]int{
 		"drinksPerCode": 10, "windowSeconds": 86400, "maxQueue": 20, "maxPerCustomer": 1}}, nil)
 
-	display := b.person("display", 1920, 1080, false)
-	barista := b.person("barista", 1280, 800, false)
-	customer := b.person("customer", 390, 844, true)
-	display.staffSignIn("display", "demo", "display", "display")
-	barista.staffSignIn("barista", "demo", "barista", "barista")
+	display, barista, customer := b.crew()
 	b.wait(shows{display, "#qr-left", "10 drinks left"}, shows{barista, "#store-state", "OPEN"})
 	// The voice, switched on from the staff tools, speaks through a fake.
 	if !eval[bool](display, "faking the voice", fakeVoice) {
@@ -193,9 +185,7 @@ func TestBrowserRush(t *testing.T) {
 // TestBrowserCodeChecked: a phone that scans a dead code is told so at
 // once, before any sign-in; a good code goes on to sign-in.
 func TestBrowserCodeChecked(t *testing.T) {
-	b := newBrowser(t)
-	s := startServer(t, "")
-	b.base = s.URL
+	b, s := browse(t)
 	admin := s.staff(t, "admin", "admin")
 	newBar(t, admin, "soldout", true, map[string]int{"drinksPerCode": 1})
 	sold := qrOf(t, admin, "soldout")
@@ -224,9 +214,7 @@ func TestBrowserCodeChecked(t *testing.T) {
 // name given is what the Display and the Barista board show; a customer
 // who gives none is shown without a name, never by the address.
 func TestBrowserFirstName(t *testing.T) {
-	b := newBrowser(t)
-	s := startServer(t, "")
-	b.base = s.URL
+	b, s := browse(t)
 	admin := s.staff(t, "admin", "admin")
 	admin.must(201, "POST", "/api/events", map[string]any{"id": "mail", "name": "Mail bar", "open": true, "signInMode": "code",
 		"limits": map[string]int{"drinksPerCode": 10, "windowSeconds": 86400, "maxQueue": 20, "maxPerCustomer": 1}}, nil)
@@ -273,9 +261,7 @@ func TestBrowserFirstName(t *testing.T) {
 // and, under --dev, "Try it without a phone", which opens the order app
 // with the current code; staff links show only after staff sign-in.
 func TestBrowserHome(t *testing.T) {
-	b := newBrowser(t)
-	s := startServer(t, "")
-	b.base = s.URL
+	b, s := browse(t)
 	admin := s.staff(t, "admin", "admin")
 	admin.must(201, "POST", "/api/events", map[string]any{"id": "over", "name": "Last year's bar", "open": true, "signInMode": "name"}, nil)
 	admin.must(200, "PATCH", "/api/events/over", map[string]bool{"ended": true}, nil)

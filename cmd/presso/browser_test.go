@@ -298,14 +298,19 @@ func (b *browser) timingTable() string {
 // shot saves a screenshot of the tab's viewport as <prefix>-<tab>.png.
 func (tb *tab) shot(prefix string) {
 	tb.b.t.Helper()
+	saveShot(tb, prefix+"-"+tb.name)
+}
+
+// saveShot saves the tab's viewport as <name>.png next to the others.
+func saveShot(tb *tab, name string) {
+	tb.b.t.Helper()
 	ctx, cancel := context.WithTimeout(tb.ctx, 15*time.Second)
 	defer cancel()
 	png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
 	if err != nil {
-		tb.b.t.Fatalf("%s: screenshot %s: %v", tb.name, prefix, err)
+		tb.b.t.Fatalf("%s: screenshot %s: %v", tb.name, name, err)
 	}
-	name := filepath.Join(tb.b.shots, prefix+"-"+tb.name+".png")
-	if err := os.WriteFile(name, png, 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(tb.b.shots, name+".png"), png, 0o644); err != nil {
 		tb.b.t.Fatal(err)
 	}
 }
@@ -427,6 +432,37 @@ func longWindows(t *testing.T, admin *client) {
 		"drinksPerCode": 10, "windowSeconds": 86400, "maxQueue": 20, "maxPerCustomer": 1}}, nil)
 }
 
+// browse starts a browser and a server (--dev, with the demo bar) for it.
+func browse(t *testing.T) (*browser, *server) {
+	t.Helper()
+	b := newBrowser(t)
+	s := startServer(t, "")
+	b.base = s.URL
+	return b, s
+}
+
+// browseDemo is browse with the demo bar's code windows day-long, and the
+// admin's API client.
+func browseDemo(t *testing.T) (*browser, *server, *client) {
+	t.Helper()
+	b, s := browse(t)
+	admin := s.staff(t, "admin", "admin")
+	longWindows(t, admin)
+	return b, s, admin
+}
+
+// crew opens the demo bar's three screens: the Display and the Barista
+// board, each signed in as its staff account, and a customer's phone.
+func (b *browser) crew() (display, barista, customer *tab) {
+	b.t.Helper()
+	display = b.person("display", 1920, 1080, false)
+	barista = b.person("barista", 1280, 800, false)
+	customer = b.person("customer", 390, 844, true)
+	display.staffSignIn("display", "demo", "display", "display")
+	barista.staffSignIn("barista", "demo", "barista", "barista")
+	return display, barista, customer
+}
+
 // ---- The tests ------------------------------------------------------------
 
 // TestBrowserEndToEnd: a customer scans the Display's QR code, signs in,
@@ -434,18 +470,9 @@ func longWindows(t *testing.T, admin *client) {
 // Display shows it Ready and the customer sees "ready". Every step shows
 // on every page within 2 s.
 func TestBrowserEndToEnd(t *testing.T) {
-	b := newBrowser(t)
-	s := startServer(t, "")
-	b.base = s.URL
-	admin := s.staff(t, "admin", "admin")
-	longWindows(t, admin)
+	b, s, admin := browseDemo(t)
 
-	display := b.person("display", 1920, 1080, false)
-	barista := b.person("barista", 1280, 800, false)
-	customer := b.person("customer", 390, 844, true)
-
-	display.staffSignIn("display", "demo", "display", "display")
-	barista.staffSignIn("barista", "demo", "barista", "barista")
+	display, barista, customer := b.crew()
 	b.wait(shows{display, "#qr-left", "10 drinks left"}, shows{barista, "#store-state", "OPEN"})
 	shotAll := func(n int, step string) {
 		for _, tb := range []*tab{display, barista, customer} {
@@ -609,9 +636,7 @@ func TestBrowserEndToEnd(t *testing.T) {
 // each set up through the admin API, and the Display's sold-out and closed
 // panels.
 func TestBrowserOrderErrors(t *testing.T) {
-	b := newBrowser(t)
-	s := startServer(t, "")
-	b.base = s.URL
+	b, s := browse(t)
 	admin := s.staff(t, "admin", "admin")
 	newBar(t, admin, "closed", false, nil)
 	newBar(t, admin, "busy", true, map[string]int{"maxQueue": 1})
@@ -716,9 +741,7 @@ func TestBrowserOrderErrors(t *testing.T) {
 // not reach: home, the poster (anonymous and as staff), the staff sign-in
 // forms and the email sign-in of the Order app.
 func TestBrowserAccessibility(t *testing.T) {
-	b := newBrowser(t)
-	s := startServer(t, "")
-	b.base = s.URL
+	b, s := browse(t)
 	admin := s.staff(t, "admin", "admin")
 	admin.must(201, "POST", "/api/events", map[string]any{"id": "mail", "name": "Mail bar", "open": true, "signInMode": "code"}, nil)
 
@@ -774,17 +797,9 @@ func TestBrowserAccessibility(t *testing.T) {
 // on the same data and port. Each reconnected page must then show what a
 // freshly loaded one shows.
 func TestBrowserReconnect(t *testing.T) {
-	b := newBrowser(t)
-	s := startServer(t, "")
-	b.base = s.URL
-	admin := s.staff(t, "admin", "admin")
-	longWindows(t, admin)
+	b, s, admin := browseDemo(t)
 
-	display := b.person("display", 1920, 1080, false)
-	barista := b.person("barista", 1280, 800, false)
-	customer := b.person("customer", 390, 844, true)
-	display.staffSignIn("display", "demo", "display", "display")
-	barista.staffSignIn("barista", "demo", "barista", "barista")
+	display, barista, customer := b.crew()
 	customer.goTo("/order/demo?code=" + s.code(t, admin, "demo"))
 	customer.nameSignIn("Ann")
 	b.wait(shows{customer, "#menu h1", "Choose your drink"})

@@ -38,11 +38,7 @@ func speak(tb *tab, acceptLanguage, locale string) {
 // default), the page says lang="de", and the history's date is formatted
 // the German way through Intl.
 func TestBrowserLanguageGerman(t *testing.T) {
-	b := newBrowser(t)
-	s := startServer(t, "")
-	b.base = s.URL
-	admin := s.staff(t, "admin", "admin")
-	longWindows(t, admin)
+	b, s, admin := browseDemo(t)
 
 	de := b.person("kunde", 390, 844, true)
 	speak(de, "de-DE,de;q=0.9", "de_DE")
@@ -93,9 +89,7 @@ func TestBrowserLanguageGerman(t *testing.T) {
 // TestBrowserLanguageChoice runs shared/i18n.js in the browser: which
 // language a list of wanted tags gets, and plural forms per language.
 func TestBrowserLanguageChoice(t *testing.T) {
-	b := newBrowser(t)
-	s := startServer(t, "")
-	b.base = s.URL
+	b, _ := browse(t)
 	tb := b.person("anyone", 800, 600, false)
 	tb.goTo("/")
 	b.wait(shows{tb, "#bars", "Demo bar"})
@@ -122,11 +116,7 @@ func TestBrowserLanguageChoice(t *testing.T) {
 // TestBrowserLanguageJapanese shows the menu in Japanese at 320 px: the
 // header and buttons fit, and the page does not scroll sideways.
 func TestBrowserLanguageJapanese(t *testing.T) {
-	b := newBrowser(t)
-	s := startServer(t, "")
-	b.base = s.URL
-	admin := s.staff(t, "admin", "admin")
-	longWindows(t, admin)
+	b, s, admin := browseDemo(t)
 	ja := b.person("kyaku", 320, 568, true)
 	speak(ja, "ja-JP,ja", "ja_JP")
 	ja.goTo("/order/demo?code=" + s.code(t, admin, "demo"))
