@@ -1,7 +1,6 @@
 package main
 
 import (
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -12,13 +11,7 @@ import (
 // combinations refused.
 func TestFeedFlags(t *testing.T) {
 	pw, other := strings.Repeat("p", 16), strings.Repeat("r", 16)
-	cases := []struct {
-		name    string
-		args    []string
-		env     map[string]string
-		check   func(o options) bool
-		wantErr string
-	}{
+	testFlags(t, []flagCase{
 		{"defaults", nil, nil, func(o options) bool {
 			return o.streamMaxMiB == 512 && o.natsMaxStoreMiB == 1024 && o.natsPassword == "" && o.natsReaderPassword == ""
 		}, ""},
@@ -34,21 +27,7 @@ func TestFeedFlags(t *testing.T) {
 		{"one password only", []string{"--nats-password", pw}, nil, nil, "give both or neither"},
 		{"short passwords", []string{"--nats-password", "short", "--nats-reader-password", other}, nil, nil, "at least 16 characters"},
 		{"the same password twice", []string{"--nats-password", pw, "--nats-reader-password", pw}, nil, nil, "must differ"},
-	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			o, err := parseFlags(c.args, func(k string) string { return c.env[k] }, io.Discard)
-			if c.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), c.wantErr) {
-					t.Fatalf("parseFlags(%v) error = %v, want %q", c.args, err, c.wantErr)
-				}
-				return
-			}
-			if err != nil || !c.check(o) {
-				t.Fatalf("parseFlags(%v) = %+v, %v", c.args, o, err)
-			}
-		})
-	}
+	})
 }
 
 // TestNATSPasswordsShownOnce: the first start with --nats-listen makes the

@@ -181,42 +181,26 @@ func TestACMEWiring(t *testing.T) {
 // TestSecurityFlags: the flags of issue 8 and 11, their defaults, their
 // environment variables and what is refused.
 func TestSecurityFlags(t *testing.T) {
-	env := func(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
-	cases := []struct {
-		name    string
-		args    []string
-		env     map[string]string
-		want    string // fmt of the parsed proxies and caps
-		wantErr string
-	}{
-		{"defaults", nil, nil, "[] 30s 0 256 0 64 0", ""},
+	// sec checks the parsed proxies and caps, as fmt prints them.
+	sec := func(want string) func(o options) bool {
+		return func(o options) bool {
+			s := o.sec
+			return fmt.Sprint(s.proxies, " ", s.readTimeout, " ", s.maxConns, " ", s.maxConnsPerAddr, " ", s.maxStreams, " ", s.maxStreamsPerAddr, " ", s.nameOrdersPerAddr) == want
+		}
+	}
+	testFlags(t, []flagCase{
+		{"defaults", nil, nil, sec("[] 30s 0 256 0 64 0"), ""},
 		{"proxies and caps", []string{"--trusted-proxies", "10.0.0.0/8, 192.0.2.7,2001:db8::/32", "--max-conns", "5000",
 			"--max-streams-per-addr", "8", "--name-orders-per-addr", "3", "--read-timeout", "5s"}, nil,
-			"[10.0.0.0/8 192.0.2.7/32 2001:db8::/32] 5s 5000 256 0 8 3", ""},
+			sec("[10.0.0.0/8 192.0.2.7/32 2001:db8::/32] 5s 5000 256 0 8 3"), ""},
 		{"from the environment", nil, map[string]string{"PRESSO_TRUSTED_PROXIES": "172.16.0.1/12", "PRESSO_MAX_CONNS_PER_ADDR": "1000",
-			"PRESSO_READ_TIMEOUT": "1m"}, "[172.16.0.0/12] 1m0s 0 1000 0 64 0", ""},
-		{"bad proxy", []string{"--trusted-proxies", "10.0.0.0/33"}, nil, "", `--trusted-proxies: "10.0.0.0/33" is not a CIDR`},
-		{"short read timeout", []string{"--read-timeout", "10ms"}, nil, "", "--read-timeout must be at least 1s"},
-		{"negative cap", []string{"--max-streams", "-1"}, nil, "", "cannot be negative"},
-		{"cert without key", []string{"--tls-cert", "c.pem"}, nil, "", "--tls-cert and --tls-key go together"},
-		{"cert and acme", []string{"--tls-cert", "c.pem", "--tls-key", "k.pem", "--acme-domain", "x.example"}, nil, "", "--acme-domain gets its own certificates"},
-	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			o, err := parseFlags(c.args, env(c.env), io.Discard)
-			if c.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), c.wantErr) {
-					t.Fatalf("parseFlags(%v) error = %v, want %q", c.args, err, c.wantErr)
-				}
-				return
-			}
-			s := o.sec
-			got := fmt.Sprint(s.proxies, " ", s.readTimeout, " ", s.maxConns, " ", s.maxConnsPerAddr, " ", s.maxStreams, " ", s.maxStreamsPerAddr, " ", s.nameOrdersPerAddr)
-			if err != nil || got != c.want {
-				t.Fatalf("parseFlags(%v) = %s, %v; want %s", c.args, got, err, c.want)
-			}
-		})
-	}
+			"PRESSO_READ_TIMEOUT": "1m"}, sec("[172.16.0.0/12] 1m0s 0 1000 0 64 0"), ""},
+		{"bad proxy", []string{"--trusted-proxies", "10.0.0.0/33"}, nil, nil, `--trusted-proxies: "10.0.0.0/33" is not a CIDR`},
+		{"short read timeout", []string{"--read-timeout", "10ms"}, nil, nil, "--read-timeout must be at least 1s"},
+		{"negative cap", []string{"--max-streams", "-1"}, nil, nil, "cannot be negative"},
+		{"cert without key", []string{"--tls-cert", "c.pem"}, nil, nil, "--tls-cert and --tls-key go together"},
+		{"cert and acme", []string{"--tls-cert", "c.pem", "--tls-key", "k.pem", "--acme-domain", "x.example"}, nil, nil, "--acme-domain gets its own certificates"},
+	})
 	// The automatic caps come from the open-file limit.
 	var s security
 	for _, c := range []struct {
