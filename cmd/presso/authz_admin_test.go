@@ -2,7 +2,6 @@ package main
 
 import (
 	"encoding/json"
-	"net/http"
 	"strings"
 	"testing"
 )
@@ -19,16 +18,21 @@ func azAdminOnly(code int) azWant { return azWant{401, 403, 403, 403, 403, 403, 
 func azSignIn(t *testing.T, e *azEnv, username, password string) string {
 	t.Helper()
 	r := e.call(t, "", "POST", "/api/staff/session", map[string]string{"username": username, "password": password}, nil)
-	if r.status != 200 {
-		t.Fatalf("sign in %s = %d %s", username, r.status, r.body)
-	}
-	for _, ck := range (&http.Response{Header: r.header}).Cookies() {
-		if ck.Name == azCookie {
-			return ck.Value
+	return r.session(t, "sign in "+username)
+}
+
+// azBarMadeIff201 checks that the bar a request names (its fix) exists
+// after a 201 and not after a refusal.
+func azBarMadeIff201(what string) func(t *testing.T, e *azEnv, who azWho, q azReq, r azResp) {
+	return func(t *testing.T, e *azEnv, who azWho, q azReq, r azResp) {
+		want := 404
+		if r.status == 201 {
+			want = 200
+		}
+		if got := e.as(t, azAnon, "GET", "/api/events/"+q.fix, nil).status; got != want {
+			t.Errorf("GET the %s after a %d = %d, want %d", what, r.status, got, want)
 		}
 	}
-	t.Fatalf("sign in %s: no cookie", username)
-	return ""
 }
 
 // azAccount is one row of GET /api/staff, as an admin sees it.
@@ -210,15 +214,7 @@ func azAdminRows() []azRow {
 				id := e.unique("copy-")
 				return azReq{method: "POST", path: "/api/events", body: map[string]string{"id": id, "name": "Copy " + id, "copyFrom": azBarX}, fix: id}
 			},
-			check: func(t *testing.T, e *azEnv, who azWho, q azReq, r azResp) {
-				want := 404
-				if r.status == 201 {
-					want = 200
-				}
-				if got := e.as(t, azAnon, "GET", "/api/events/"+q.fix, nil).status; got != want {
-					t.Errorf("GET the copy after a %d = %d, want %d", r.status, got, want)
-				}
-			}},
+			check: azBarMadeIff201("copy")},
 		{name: "GET /api/events/X/export", want: azAdminOnly(200), req: azStatic("GET", "/api/events/"+azBarX+"/export", nil)},
 		{name: "POST /api/events/import", want: azAdminOnly(201),
 			req: func(t *testing.T, e *azEnv, who azWho) azReq {
@@ -230,14 +226,6 @@ func azAdminRows() []azRow {
 				x["events"] = []any{} // their ids are the source's, and unique
 				return azReq{method: "POST", path: "/api/events/import", body: x, fix: id}
 			},
-			check: func(t *testing.T, e *azEnv, who azWho, q azReq, r azResp) {
-				want := 404
-				if r.status == 201 {
-					want = 200
-				}
-				if got := e.as(t, azAnon, "GET", "/api/events/"+q.fix, nil).status; got != want {
-					t.Errorf("GET the imported bar after a %d = %d, want %d", r.status, got, want)
-				}
-			}},
+			check: azBarMadeIff201("imported bar")},
 	}
 }

@@ -288,15 +288,22 @@ func (e *azEnv) freshToken(t testing.TB, who azWho) string {
 	default:
 		r = e.call(t, "", "POST", "/api/staff/session", map[string]string{"username": e.creds[who][0], "password": e.creds[who][1]}, nil)
 	}
+	return r.session(t, fmt.Sprintf("fresh session for %s", who))
+}
+
+// session is the session token a sign-in answered with; anything but a
+// 200 with the cookie fails the test.
+func (r azResp) session(t testing.TB, what string) string {
+	t.Helper()
 	if r.status != 200 {
-		t.Fatalf("fresh session for %s = %d %s", who, r.status, r.body)
+		t.Fatalf("%s = %d %s", what, r.status, r.body)
 	}
 	for _, ck := range (&http.Response{Header: r.header}).Cookies() {
 		if ck.Name == azCookie {
 			return ck.Value
 		}
 	}
-	t.Fatalf("fresh session for %s: no cookie", who)
+	t.Fatalf("%s: no cookie", what)
 	return ""
 }
 
