@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"os"
 	"path/filepath"
 	"slices"
@@ -22,6 +21,7 @@ import (
 
 	"presso"
 	"presso/bus"
+	"presso/internal/testkit"
 	"presso/store"
 )
 
@@ -39,7 +39,7 @@ func listening(t *testing.T, dir string, cfg bus.Config) (*bus.Bus, *store.DB, s
 	if err != nil {
 		t.Fatal(err)
 	}
-	addr := freeAddr(t)
+	addr := testkit.FreeAddr(t)
 	cfg.StoreDir, cfg.Listen, cfg.Users, cfg.Key = filepath.Join(dir, "nats"), addr, creds, []byte(testKey)
 	b, err := bus.Open(t.Context(), cfg)
 	if err != nil {
@@ -71,17 +71,6 @@ func connect(t *testing.T, addr, user, password string) (*nats.Conn, jetstream.S
 		t.Fatalf("stream as %s: %v", user, err)
 	}
 	return nc, st
-}
-
-// freeAddr is a loopback address with a port nobody listens on now.
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
 }
 
 func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }

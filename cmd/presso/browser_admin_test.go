@@ -210,8 +210,8 @@ func TestBrowserAdmin(t *testing.T) {
 	admin.do("laptop size", chromedp.EmulateViewport(1280, 800))
 
 	myPassword(t, b, s, admin)
-	b.report("admin-timings.txt", fmt.Sprintf("step timings (limit %v)", stepLimit), b.timingTable())
-	b.report("admin-axe.txt", "axe-core violations by impact", b.a11yTable())
+	b.reportTimings("admin")
+	b.reportAxe("admin")
 }
 
 // menuEditor adds a drink with a modifier group, moves it, has a save

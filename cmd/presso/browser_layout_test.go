@@ -247,11 +247,8 @@ func TestBrowserLayoutDisplay(t *testing.T) {
 	board.staffSignIn("barista", "demo", "barista", "barista")
 	b.wait(shows{board, "#new-title", "(10)"}, shows{board, "#making", "yours"}, shows{board, "#ready", "Call again"})
 	checkBarista(t, board, 10)
-	saveShot(board, "layout-barista-1280x800")
 	axeBoth(board, "barista: rush")
-	colorScheme(board, "dark")
-	saveShot(board, "layout-barista-1280x800-dark")
-	colorScheme(board, "light")
+	shotBoth(board, "layout-barista-1280x800")
 
 	// Identical waiting drinks are flagged: Li's and Tom's Flat White Oat.
 	if got := board.visibleText("#batches"); !strings.Contains(got, "× Flat White Oat") {
@@ -277,7 +274,7 @@ func TestBrowserLayoutDisplay(t *testing.T) {
 	saveShot(board, "layout-barista-walkup")
 	axeBoth(board, "barista: walk-up form")
 
-	b.report("layout-display-axe.txt", "axe-core violations by impact", b.a11yTable())
+	b.reportAxe("layout-display")
 }
 
 // checkBarista checks the board at its viewport: the header with the
@@ -404,11 +401,8 @@ func TestBrowserLayoutPhone(t *testing.T) {
 	cy.goTo("/order/hafen?code=" + s.code(t, admin, "hafen"))
 	b.wait(shows{cy, "#signin h1", "Sign in to order"}, shows{cy, "#bar-name", "Rösterei"})
 	checkPhone(t, cy, "sign-in at 320 px")
-	saveShot(cy, "layout-phone-320-signin")
 	axeBoth(cy, "order: sign-in at 320 px")
-	colorScheme(cy, "dark")
-	saveShot(cy, "layout-phone-320-signin-dark")
-	colorScheme(cy, "light")
+	shotBoth(cy, "layout-phone-320-signin")
 
 	cy.nameSignIn("Zoë 李")
 	b.wait(shows{cy, "#menu h1", "Choose your drink"})
@@ -420,20 +414,14 @@ func TestBrowserLayoutPhone(t *testing.T) {
 	if got := eval[string](cy, "choice after reload", `[...document.querySelectorAll('#menu input:checked')].map((i) => i.value).join(' ')`); got != "cappuccino oat" {
 		t.Errorf("after a reload the menu has %q checked, want %q", got, "cappuccino oat")
 	}
-	saveShot(cy, "layout-phone-320-menu")
 	axeBoth(cy, "order: menu at 320 px")
-	colorScheme(cy, "dark")
-	saveShot(cy, "layout-phone-320-menu-dark")
-	colorScheme(cy, "light")
+	shotBoth(cy, "layout-phone-320-menu")
 
 	cy.do("ordering", chromedp.Click(chromedp.CSS(`#menu button[type="submit"]`)))
 	b.wait(shows{cy, "#status .status-big", "In the queue"}, shows{cy, "#status .receipt", "Cappuccino · Oat"})
 	checkPhone(t, cy, "status at 320 px")
-	saveShot(cy, "layout-phone-320-status")
 	axeBoth(cy, "order: queued at 320 px")
-	colorScheme(cy, "dark")
-	saveShot(cy, "layout-phone-320-status-dark")
-	colorScheme(cy, "light")
+	shotBoth(cy, "layout-phone-320-status")
 
 	// Back: from My orders to the order, and from the order no further
 	// into the app than the order itself (never the menu again).
@@ -466,9 +454,7 @@ func TestBrowserLayoutPhone(t *testing.T) {
 	cy.do("portrait", chromedp.EmulateViewport(320, 568, chromedp.EmulateScale(2), chromedp.EmulateMobile, chromedp.EmulateTouch, chromedp.EmulatePortrait))
 	b.wait(shows{cy, "#status .status-big", "Ready for pickup"})
 	axeBoth(cy, "order: ready at 320 px")
-	colorScheme(cy, "dark")
-	saveShot(cy, "layout-phone-320-ready-dark")
-	colorScheme(cy, "light")
+	shotBoth(cy, "layout-phone-320-ready")
 
-	b.report("layout-axe.txt", "axe-core violations by impact", b.a11yTable())
+	b.reportAxe("layout")
 }

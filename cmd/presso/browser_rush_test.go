@@ -178,8 +178,8 @@ func TestBrowserRush(t *testing.T) {
 		t.Errorf("the called banner stays after the drink was collected")
 	}
 
-	b.report("rush-timings.txt", fmt.Sprintf("step timings (limit %v)", stepLimit), b.timingTable())
-	b.report("rush-axe.txt", "axe-core violations by impact", b.a11yTable())
+	b.reportTimings("rush")
+	b.reportAxe("rush")
 }
 
 // TestBrowserCodeChecked: a phone that scans a dead code is told so at
@@ -207,7 +207,7 @@ func TestBrowserCodeChecked(t *testing.T) {
 	}
 	b.step("good code", func() { phone.goTo("/order/demo?code=" + url.QueryEscape(s.code(t, admin, "demo"))) },
 		shows{phone, "#signin h1", "Sign in to order"})
-	b.report("code-check-timings.txt", fmt.Sprintf("step timings (limit %v)", stepLimit), b.timingTable())
+	b.reportTimings("code-check")
 }
 
 // TestBrowserFirstName: at a bar that signs in by e-mail code, the first
@@ -322,5 +322,5 @@ func TestBrowserHome(t *testing.T) {
 	if got := eval[int](staff, "links after sign-out", `document.querySelectorAll('#bars a').length`); got != 0 {
 		t.Errorf("%d staff links after sign-out, want 0", got)
 	}
-	b.report("home-axe.txt", "axe-core violations by impact", b.a11yTable())
+	b.reportAxe("home")
 }

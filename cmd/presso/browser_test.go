@@ -283,6 +283,18 @@ func (b *browser) report(name, title, table string) {
 	}
 }
 
+// reportTimings reports the step timings as <prefix>-timings.txt.
+func (b *browser) reportTimings(prefix string) {
+	b.t.Helper()
+	b.report(prefix+"-timings.txt", fmt.Sprintf("step timings (limit %v)", stepLimit), b.timingTable())
+}
+
+// reportAxe reports the axe-core violations as <prefix>-axe.txt.
+func (b *browser) reportAxe(prefix string) {
+	b.t.Helper()
+	b.report(prefix+"-axe.txt", "axe-core violations by impact", b.a11yTable())
+}
+
 // timingTable formats the step timings.
 func (b *browser) timingTable() string {
 	var sb strings.Builder
@@ -627,8 +639,8 @@ func TestBrowserEndToEnd(t *testing.T) {
 	display.shot("e2e-09-closed")
 	display.axe("display: closed")
 
-	b.report("e2e-timings.txt", fmt.Sprintf("step timings (limit %v)", stepLimit), b.timingTable())
-	b.report("e2e-axe.txt", "axe-core violations by impact", b.a11yTable())
+	b.reportTimings("e2e")
+	b.reportAxe("e2e")
 }
 
 // TestBrowserOrderErrors reaches each of the Order app's refusal screens:
@@ -734,7 +746,7 @@ func TestBrowserOrderErrors(t *testing.T) {
 	b.wait(shows{display, "#qr-closed h2", "The bar is closed"}, shows{display, "#bar-state", "CLOSED"})
 	display.shot("errors-display-closed")
 
-	b.report("errors-axe.txt", "axe-core violations by impact", b.a11yTable())
+	b.reportAxe("errors")
 }
 
 // TestBrowserAccessibility runs axe-core on the pages the other tests do
@@ -789,7 +801,7 @@ func TestBrowserAccessibility(t *testing.T) {
 	// No first name was given: the header names no one (never the address).
 	b.wait(shows{dee, "#menu h1", "Choose your drink"}, shows{dee, "#who", "Signed in"})
 
-	b.report("a11y-axe.txt", "axe-core violations by impact", b.a11yTable())
+	b.reportAxe("a11y")
 }
 
 // TestBrowserReconnect drops the pages' event streams while orders move

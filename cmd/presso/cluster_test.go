@@ -13,6 +13,7 @@ import (
 
 	natsserver "github.com/nats-io/nats-server/v2/server"
 
+	"presso/internal/testkit"
 	"presso/store"
 )
 
@@ -23,7 +24,7 @@ func startCluster(t *testing.T) []*natsserver.Server {
 	var routes []string
 	var ports []int
 	for range 3 {
-		_, p, _ := net.SplitHostPort(freeAddr(t))
+		_, p, _ := net.SplitHostPort(testkit.FreeAddr(t))
 		var port int
 		fmt.Sscanf(p, "%d", &port)
 		ports = append(ports, port)

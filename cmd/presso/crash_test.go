@@ -137,7 +137,7 @@ func TestCrashEmbedded(t *testing.T) {
 		t.Skip("crash test")
 	}
 	bin := prebuilt(t)
-	data, addr, natsAddr := t.TempDir(), freeAddr(t), freeAddr(t)
+	data, addr, natsAddr := t.TempDir(), testkit.FreeAddr(t), testkit.FreeAddr(t)
 	args := []string{"--dev", "--addr", addr, "--data", data, "--sweep-interval", "100ms", "--log-level", "warn", "--nats-listen", natsAddr}
 	p := startProc(t, bin, args...)
 	admin := p.client(t)

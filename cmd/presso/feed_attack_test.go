@@ -18,6 +18,7 @@ import (
 
 	"presso"
 	"presso/bus"
+	"presso/internal/testkit"
 	"presso/store"
 )
 
@@ -102,7 +103,7 @@ var placedTypes = []string{"Validator.NewOrder", "OrderProcessor.WorkflowStarted
 // rate_limited after those), no resume leaves a consumer, and the
 // barista's resume afterwards gets 200 and exactly what it missed.
 func TestFeedResumeFlood(t *testing.T) {
-	natsAddr := freeAddr(t)
+	natsAddr := testkit.FreeAddr(t)
 	s := startServer(t, "", "--nats-listen", natsAddr)
 	admin := s.staff(t, "admin", "admin")
 	admin.must(200, "PATCH", "/api/events/demo", map[string]any{"limits": map[string]int{"drinksPerCode": 100, "windowSeconds": 300, "maxQueue": 100, "maxPerCustomer": 100}}, nil)
@@ -201,7 +202,7 @@ func anonymousResume(hc *http.Client, base string) (int, string) {
 // Before, the relay waited for ever on an acknowledgement and /readyz said
 // ready throughout.
 func TestFeedStreamRefuses(t *testing.T) {
-	natsAddr := freeAddr(t)
+	natsAddr := testkit.FreeAddr(t)
 	s := startServer(t, "", "--nats-listen", natsAddr)
 	admin := s.staff(t, "admin", "admin")
 	barista := s.staff(t, "barista", "barista")
@@ -273,7 +274,7 @@ func TestFeedStreamRefuses(t *testing.T) {
 // never reaches an SSE client, live or on a resume. Before, anyone could
 // connect, read every order and put a completed order on the board.
 func TestFeedForgedNATS(t *testing.T) {
-	natsAddr := freeAddr(t)
+	natsAddr := testkit.FreeAddr(t)
 	s := startServer(t, "", "--nats-listen", natsAddr)
 	barista := s.staff(t, "barista", "barista")
 	var me struct{ ID string }

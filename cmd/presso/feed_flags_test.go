@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"presso/internal/testkit"
 )
 
 // TestFeedFlags: the bus's flags, their defaults and environment, and the
@@ -36,7 +38,7 @@ func TestFeedFlags(t *testing.T) {
 // they are.
 func TestNATSPasswordsShownOnce(t *testing.T) {
 	data := t.TempDir()
-	natsAddr := freeAddr(t)
+	natsAddr := testkit.FreeAddr(t)
 	s := startServer(t, data, "--nats-listen", natsAddr)
 	file := filepath.Join(data, natsUsersFile)
 	info, err := os.Stat(file)

@@ -83,7 +83,7 @@ func TestBrowserLanguageGerman(t *testing.T) {
 	}
 	saveShot(de, "i18n-de-5-history")
 
-	b.report("i18n-axe.txt", "axe-core violations by impact", b.a11yTable())
+	b.reportAxe("i18n")
 }
 
 // TestBrowserLanguageChoice runs shared/i18n.js in the browser: which

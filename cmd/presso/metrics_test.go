@@ -14,6 +14,8 @@ import (
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
+
+	"presso/internal/testkit"
 )
 
 var metricsLine = regexp.MustCompile(`Metrics   (http://\S+/metrics)`)
@@ -189,7 +191,7 @@ func TestMetricsOff(t *testing.T) {
 	if res.StatusCode != 404 {
 		t.Errorf("GET /metrics on the apps' listener = %d, want 404", res.StatusCode)
 	}
-	addr := freeAddr(t)
+	addr := testkit.FreeAddr(t)
 	on := startServer(t, "", "--metrics-addr", addr)
 	if got := on.metricsURL(t); got != "http://"+addr+"/metrics" {
 		t.Errorf("metrics at %s, want http://%s/metrics", got, addr)

@@ -14,6 +14,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"presso"
+	"presso/internal/testkit"
 	"presso/orders"
 	"presso/store"
 )
@@ -25,7 +26,7 @@ import (
 // is on the stream exactly once.
 func TestRestart(t *testing.T) {
 	data := t.TempDir()
-	natsAddr := freeAddr(t)
+	natsAddr := testkit.FreeAddr(t)
 	s := startServer(t, data, "--nats-listen", natsAddr)
 	admin := s.staff(t, "admin", "admin")
 	admin.must(200, "PATCH", "/api/events/demo", map[string]any{"timeouts": map[string]int{"customerSeconds": 2, "baristaSeconds": 3},

@@ -1,11 +1,13 @@
 // Package testkit holds the small fakes the tests of several packages
-// share: a clock the test moves by hand, and a buffer a logger writes to
-// while the test reads it.
+// share: a clock the test moves by hand, a buffer a logger writes to while
+// the test reads it, and a free loopback address.
 package testkit
 
 import (
 	"bytes"
+	"net"
 	"sync"
+	"testing"
 	"time"
 )
 
@@ -58,4 +60,15 @@ func (s *Buffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
+}
+
+// FreeAddr returns a loopback address with a port nobody listens on now.
+func FreeAddr(t testing.TB) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
 }
