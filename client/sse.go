@@ -65,23 +65,36 @@ func (r *Reader) Reset(rd io.Reader) {
 // data is not JSON is an error too, but the stream stays in step: Next can
 // go on, and LastID is already past that message.
 func (r *Reader) Next() (Message, error) {
+	data, err := r.NextData()
+	if err != nil {
+		return Message{}, err
+	}
+	var m Message
+	if err := json.Unmarshal(data, &m); err != nil {
+		return Message{}, &dataError{id: r.LastID, err: err}
+	}
+	m.ID = r.LastID
+	return m, nil
+}
+
+// NextData returns the next message's data undecoded: its data lines
+// joined by "\n", valid until the next read. It is for readers that decode
+// each message into a type of their own, so a message is decoded once, not
+// into a Message and then again from its Detail. Errors are as Next's,
+// except that no data is checked to be JSON.
+func (r *Reader) NextData() ([]byte, error) {
 	for {
 		line, err := r.readLine()
 		if err != nil {
-			return Message{}, err
+			return nil, err
 		}
 		if len(line) == 0 {
 			if len(r.data) == 0 {
 				continue
 			}
-			var m Message
-			err := json.Unmarshal(r.data[:len(r.data)-1], &m)
+			data := r.data[:len(r.data)-1]
 			r.data = r.data[:0]
-			if err != nil {
-				return Message{}, &dataError{id: r.LastID, err: err}
-			}
-			m.ID = r.LastID
-			return m, nil
+			return data, nil
 		}
 		field, value, _ := bytes.Cut(line, []byte(":"))
 		value, _ = bytes.CutPrefix(value, []byte(" "))
@@ -206,18 +219,28 @@ func (s *Stream) Close() {
 // least 2 s). resumed, if not nil, is called after each reconnection.
 // Follow closes the stream when it returns.
 func (s *Stream) Follow(ctx context.Context, handle func(Message), resumed func()) {
+	s.FollowData(ctx, func(data []byte) {
+		var m Message
+		if json.Unmarshal(data, &m) == nil {
+			m.ID = s.rd.LastID
+			handle(m)
+		}
+	}, resumed)
+}
+
+// FollowData is Follow for readers that decode each message's data
+// themselves (see Reader.NextData): handle gets the data, valid only until
+// it returns, and may read LastID.
+func (s *Stream) FollowData(ctx context.Context, handle func(data []byte), resumed func()) {
 	defer s.Close()
 	const first = 100 * time.Millisecond
 	for {
 		for {
-			m, err := s.Next()
+			data, err := s.rd.NextData()
 			if err != nil {
-				if bad := (*dataError)(nil); errors.As(err, &bad) {
-					continue
-				}
 				break
 			}
-			handle(m)
+			handle(data)
 		}
 		for wait := first; ; wait = min(2*wait, max(s.rd.Retry, 2*time.Second)) {
 			select {
@@ -234,3 +257,6 @@ func (s *Stream) Follow(ctx context.Context, handle func(Message), resumed func(
 		}
 	}
 }
+
+// NextData is the next message's data, as Reader.NextData.
+func (s *Stream) NextData() ([]byte, error) { return s.rd.NextData() }

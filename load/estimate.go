@@ -1,14 +1,12 @@
 package load
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"slices"
 	"time"
 
 	"presso"
-	"presso/client"
 )
 
 // How honest the wait estimate is: for every order that completed, the
@@ -53,19 +51,6 @@ func (s *stats) ready(orderID string, at time.Time) {
 		return
 	}
 	s.honest = append(s.honest, honesty{late: p.estimate.Sub(at), wait: at.Sub(p.submitted)})
-}
-
-// finishedAt reads the order's finishedAt from a completion event.
-func finishedAt(m client.Message) (time.Time, bool) {
-	var d struct {
-		Order struct {
-			FinishedAt *time.Time `json:"finishedAt"`
-		} `json:"order"`
-	}
-	if err := json.Unmarshal(m.Detail, &d); err != nil || d.Order.FinishedAt == nil {
-		return time.Time{}, false
-	}
-	return *d.Order.FinishedAt, true
 }
 
 // estimateReport summarises the estimate's honesty: how many completed

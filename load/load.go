@@ -3,15 +3,20 @@
 // original's OrderRobot and BaristaRobot, but measured.
 //
 // A run signs in as an admin, optionally raises the bars' limits
-// (--setup), starts --baristas robot baristas per bar that watch the board
-// stream and make, complete or cancel queued orders, and sends --customers
-// robot customers at --rate per second for at most --duration. Each customer
-// signs in, scans the bar's current QR code, opens its own SSE stream,
-// chooses a drink (unless it is one of the --never-choose fraction) and
-// waits to see its order end. After the arrivals it waits for the orders in
-// flight (at most --drain), prints a summary with latency percentiles and
-// errors, and, given the server's database (--db or --data), checks the
-// invariants every run must leave behind (see Check).
+// (--setup), opens one board stream per bar, starts --baristas robot
+// baristas per bar that share it and make, complete or cancel queued
+// orders, and sends --customers robot customers at --rate per second for
+// at most --duration. Each customer signs in, scans the code on the bar's
+// display, chooses a drink (unless it is one of the --never-choose
+// fraction) and waits to hear its order end: up to --watch-rate customers a
+// second on their own SSE stream, as a phone does, which times complete →
+// customer sees ready; the rest from the shared board stream, so the
+// generator's cost per order stays low enough to offer a thousand orders a
+// second from one core. After the arrivals it waits for the orders in
+// flight (at most --drain), prints a summary with latency percentiles,
+// errors and the window's CPU time per finished order (its own, and the
+// server's with --server-pid), and, given the server's database (--db or
+// --data), checks the invariants every run must leave behind (see Check).
 //
 // It only ever targets this machine: a non-loopback --url is refused.
 package load
@@ -49,6 +54,10 @@ type options struct {
 	db            string // DSN for the invariant check; "" for none
 	drain         time.Duration
 	demo, setup   bool
+	watchRate     float64 // customers a second, at most, who watch their own stream
+	screens       int     // board streams per bar that only read, beside the shared one
+	serverPID     int     // the server's process, to measure; 0 for none
+	cpuProfile    string  // file for the load generator's own CPU profile
 }
 
 // forever stands in for "until interrupted" in --demo.
@@ -82,7 +91,11 @@ func parseFlags(args []string, getenv func(string) string, out io.Writer) (optio
 	fs.StringVar(&data, "data", "", "the server's data directory: check the invariants of DIR/presso.db")
 	fs.DurationVar(&o.drain, "drain", 0, "longest wait for orders in flight after the arrivals (0: the bars' longest timeout)")
 	fs.BoolVar(&o.demo, "demo", false, "human speed: a customer every ~5 s, baristas take 10-30 s, until interrupted")
-	fs.BoolVar(&o.setup, "setup", false, "first raise the bars' limits (per code, queue, per customer) so they do not throttle the load")
+	fs.BoolVar(&o.setup, "setup", false, "first raise the bars' limits (per code, queue, per customer; a shorter QR window where the rate would use a code up) so they do not throttle the load, and create the bars in --bars that do not exist as copies of the one before")
+	fs.Float64Var(&o.watchRate, "watch-rate", 100, "customers a second, at most, who watch their own SSE stream as the order app does: the sample complete → customer sees ready is timed on; the others hear of their order's end from the bar's board stream, which the robot baristas share (0: none)")
+	fs.IntVar(&o.screens, "screens", 0, "more board streams per bar that read every event and decode none, as a bar's other screens would (the load generator once had one per robot barista)")
+	fs.IntVar(&o.serverPID, "server-pid", 0, "the server's process id on this machine: report its CPU time per finished order and its memory over the run, from /proc (Linux)")
+	fs.StringVar(&o.cpuProfile, "cpu-profile", "", "write the load generator's own CPU profile to this file")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -164,6 +177,12 @@ func (o options) validate() error {
 		return fmt.Errorf("--never-choose must be between 0 and 1, not %v", o.neverChoose)
 	case o.drain < 0:
 		return fmt.Errorf("--drain must not be negative, not %v", o.drain)
+	case !(o.watchRate >= 0) || math.IsInf(o.watchRate, 0):
+		return fmt.Errorf("--watch-rate must be a number of customers per second, 0 or more, not %v", o.watchRate)
+	case o.screens < 0 || o.screens > 1000:
+		return fmt.Errorf("--screens must be 0-1000 per bar, not %d", o.screens)
+	case o.serverPID < 0:
+		return fmt.Errorf("--server-pid must be a process id, not %d", o.serverPID)
 	case o.admin == "":
 		return errors.New("--admin: give a staff username")
 	}

@@ -51,16 +51,21 @@ func TestLoadSummaryCounts(t *testing.T) {
 	s := newStats()
 	s.add(func(c *counts) { c.customers, c.started, c.refused = 5, 4, 1 })
 	s.sentComplete("o_1", time.Unix(100, 0))
-	s.ended("o_1", presso.StateCompleted, time.Unix(100, 0).Add(7*time.Millisecond), true)
-	s.ended("o_2", presso.StateCancelled, time.Now(), true)
-	s.ended("o_3", presso.StateTimedOut, time.Now(), false)
+	s.ended("o_1", presso.StateCompleted, time.Unix(100, 0).Add(7*time.Millisecond), heardOnPhone)
+	s.ended("o_2", presso.StateCancelled, time.Now(), heardOnPhone)
+	s.ended("o_3", presso.StateTimedOut, time.Now(), heardByAsking)
+	// Heard from the board: counted, but not timed as the phone's latency.
+	s.add(func(c *counts) { c.customers, c.started, c.watchers = 6, 5, 4 })
+	s.sentComplete("o_4", time.Unix(100, 0))
+	s.ended("o_4", presso.StateCompleted, time.Unix(100, 0).Add(time.Second), heardOnBoard)
+	s.add(func(c *counts) { c.finishedInArrivals = 3 })
 	s.add(func(c *counts) { c.unfinished++ })
 	s.fail(routeScan, &client.Error{Status: 409, Code: presso.CodeSoldOut})
 	s.fail(routeScan, &client.Error{Status: 409, Code: presso.CodeSoldOut})
 	s.fail(routeDrink, &client.Error{Message: "connection refused"})
 
 	c, errs := s.snapshot()
-	if c.inFlight() != 0 || c.finished() != 3 || c.sseMissed != 1 {
+	if c.inFlight() != 0 || c.finished() != 4 || c.sseMissed != 1 || c.heardOnBoard != 1 {
 		t.Errorf("counts = %+v: in flight %d, finished %d", c, c.inFlight(), c.finished())
 	}
 	if errs["POST /api/events/{bar}/orders 409 sold_out"] != 2 || errs["PUT /api/orders/{id}/drink network"] != 1 {
@@ -70,9 +75,11 @@ func TestLoadSummaryCounts(t *testing.T) {
 	s.writeSummary(&b, time.Second, 2*time.Second)
 	out := strings.Join(strings.Fields(b.String()), " ")
 	for _, want := range []string{
-		"orders: started=4 completed=1 cancelled=1 timed_out=1 unfinished=1 refused=1 sign_in_failed=0 customers=5",
-		"throughput: 4.0 orders/s started over 1.0s of arrivals, 1.5 orders/s finished over 2.0s",
+		"orders: started=5 completed=2 cancelled=1 timed_out=1 unfinished=1 refused=1 sign_in_failed=0 customers=6",
+		"throughput: 5.0 orders/s started over 1.0s of arrivals, 2.0 orders/s finished over 2.0s",
+		"during arrivals: finished=3 over 1.0s, 3.0 orders/s",
 		"complete → customer sees ready 1 7.0ms 7.0ms 7.0ms 7.0ms",
+		"sampled: complete → customer sees ready is timed on the 4 of 6 customers who watched their own stream; 1 heard of their order's end from the board stream",
 		"scan → menu 0 - - - -",
 		"errors: 3 2 POST /api/events/{bar}/orders 409 sold_out",
 	} {
@@ -160,26 +167,44 @@ func TestLoadRunRefusesRemote(t *testing.T) {
 }
 
 func TestLoadEnding(t *testing.T) {
-	ev := func(typ string, detail any) client.Message {
-		b, _ := json.Marshal(detail)
-		return client.Message{Type: typ, Detail: b}
-	}
+	done := time.Date(2026, 1, 1, 10, 0, 0, 5e8, time.UTC)
 	for _, c := range []struct {
-		m    client.Message
-		want presso.State
+		data string
+		want end
 		ok   bool
 	}{
-		{ev(presso.OrderManagerOrderCompleted, map[string]any{"orderId": "o_1"}), presso.StateCompleted, true},
-		{ev(presso.OrderManagerOrderCancelled, map[string]any{"orderId": "o_1"}), presso.StateCancelled, true},
-		{ev(presso.OrderProcessorOrderTimeOut, map[string]any{"orderId": "o_1"}), presso.StateTimedOut, true},
-		{ev(presso.OrderManagerOrderCompleted, map[string]any{"orderId": "o_2"}), "", false},
-		{ev(presso.OrderManagerMakeOrder, map[string]any{"orderId": "o_1"}), "", false},
-		{ev("snapshot", map[string]any{"orders": []map[string]any{{"id": "o_1", "state": "queued"}}}), "", false},
-		{ev("snapshot", map[string]any{"orders": []map[string]any{{"id": "o_2", "state": "completed"}, {"id": "o_1", "state": "timed_out"}}}), presso.StateTimedOut, true},
+		{`{"type":"OrderManager.OrderCompleted","detail":{"orderId":"o_1","order":{"id":"o_1","state":"completed","finishedAt":"2026-01-01T10:00:00.5Z"}}}`,
+			end{state: presso.StateCompleted, finishedAt: &done}, true},
+		{`{"detail":{"order":{"id":"o_1","state":"cancelled"}},"type":"OrderManager.OrderCancelled"}`, end{state: presso.StateCancelled}, true},
+		{`{"type":"OrderProcessor.OrderTimeOut","detail":{"order":{"id":"o_1"}}}`, end{state: presso.StateTimedOut}, true},
+		{`{"type":"OrderManager.OrderCompleted","detail":{"order":{"id":"o_2"}}}`, end{}, false},
+		{`{"type":"OrderManager.MakeOrder","detail":{"order":{"id":"o_1","state":"making"}}}`, end{}, false},
+		{`{"type":"OrderProcessor.orderFinished","detail":{"order":{"id":"o_1","state":"completed"}}}`, end{}, false},
+		{`{"type":"snapshot","detail":{"orders":[{"id":"o_1","state":"queued"}]}}`, end{}, false},
+		{`{"type":"snapshot","detail":{"orders":[{"id":"o_2","state":"completed"},{"id":"o_1","state":"timed_out"}]}}`, end{state: presso.StateTimedOut}, true},
+		{`{"type":"snapshot","detail":{"bar":{"id":"demo"},"orders":[{"id":"o_1","state":"completed","finishedAt":"2026-01-01T10:00:00.5Z"}]}}`,
+			end{state: presso.StateCompleted, finishedAt: &done}, true},
 	} {
-		got, ok := ending(c.m, "o_1")
-		if got != c.want || ok != c.ok {
-			t.Errorf("ending(%s %s) = %q, %v; want %q, %v", c.m.Type, c.m.Detail, got, ok, c.want, c.ok)
+		var e event
+		if err := json.Unmarshal([]byte(c.data), &e); err != nil {
+			t.Fatalf("%s: %v", c.data, err)
+		}
+		got, ok := ending(&e, "o_1")
+		same := got.state == c.want.state && (got.finishedAt == nil) == (c.want.finishedAt == nil) &&
+			(got.finishedAt == nil || got.finishedAt.Equal(*c.want.finishedAt))
+		if !same || ok != c.ok {
+			t.Errorf("ending(%s) = %+v, %v; want %+v, %v", c.data, got, ok, c.want, c.ok)
+		}
+		if c.ok && !holdsAny([]byte(c.data), endTypes) {
+			t.Errorf("holdsAny(%s, endTypes) = false for a message that tells an end", c.data)
+		}
+	}
+	for _, data := range []string{
+		`{"type":"OrderManager.MakeOrder","detail":{"order":{"id":"o_1","state":"making"}}}`,
+		`{"type":"OrderProcessor.WaitingCompletion","detail":{"order":{"id":"o_1","state":"queued"}}}`,
+	} {
+		if holdsAny([]byte(data), endTypes) {
+			t.Errorf("holdsAny(%s, endTypes) = true, want false: it can tell no end", data)
 		}
 	}
 }
@@ -226,9 +251,5 @@ func TestLoadEstimateHonesty(t *testing.T) {
 	r.write(&b)
 	if line := strings.SplitN(b.String(), "\n", 2)[0]; line != "estimate: n=4 without=1 error_p50=1000.0ms error_p90=10000.0ms relative_p50=5% relative_p90=25% wait_p50=12000.0ms" {
 		t.Errorf("estimate line = %q", line)
-	}
-	m := client.Message{Type: presso.OrderManagerOrderCompleted, Detail: []byte(`{"order":{"finishedAt":"2026-01-01T10:00:00.5Z"}}`)}
-	if got, ok := finishedAt(m); !ok || !got.Equal(time.Date(2026, 1, 1, 10, 0, 0, 5e8, time.UTC)) {
-		t.Errorf("finishedAt() = %v, %v", got, ok)
 	}
 }

@@ -1,6 +1,7 @@
 package load
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -8,10 +9,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"math/rand/v2"
 	"net"
 	"net/http"
-	"slices"
+	"os"
+	"runtime/debug"
+	"runtime/pprof"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -37,20 +41,33 @@ type runner struct {
 	tr      *http.Transport
 	admin   *client.Client
 	stats   *stats
-	bars    map[string]*presso.Bar
+	bars    map[string]*bar
 	runID   string
 	started time.Time
+}
+
+// bar is one bar of the run: its settings, its shared board, and the QR
+// code its display shows now.
+type bar struct {
+	*presso.Bar
+	board *board
+	menu  *menuView // as read at the start, for customers who do not load it
+
+	mu      sync.Mutex // held while the code is read, so it is read once
+	code    string
+	codeEnd time.Time // when its window ends
 }
 
 func newRunner(o options, out io.Writer) *runner {
 	tr := &http.Transport{
 		Proxy:               nil, // loopback only: never through a proxy
 		DialContext:         (&net.Dialer{Timeout: 5 * time.Second}).DialContext,
-		MaxIdleConns:        2048,
-		MaxIdleConnsPerHost: 2048,
+		MaxIdleConns:        4096,
+		MaxIdleConnsPerHost: 4096,
 		IdleConnTimeout:     30 * time.Second,
+		DisableCompression:  true, // presso does not compress; no Accept-Encoding to add
 	}
-	return &runner{o: o, out: out, tr: tr, stats: newStats(), bars: map[string]*presso.Bar{},
+	return &runner{o: o, out: out, tr: tr, stats: newStats(), bars: map[string]*bar{},
 		runID: presso.RandomString(6, "abcdefghijkmnopqrstuvwxyz23456789")}
 }
 
@@ -59,22 +76,22 @@ func (r *runner) client() *client.Client {
 	return client.New(r.o.urls[int(r.next.Add(1)-1)%len(r.o.urls)], r.tr)
 }
 
-// follow opens an SSE path and, once connected, follows it in the
-// background until ctx ends, resuming with Last-Event-ID whenever the
-// server closes it, as a browser would. The first connection's error is
-// returned.
-func (r *runner) follow(ctx context.Context, c *client.Client, path string, handle func(client.Message)) error {
-	s, err := c.Open(ctx, path, "")
-	if err != nil {
-		return err
-	}
-	go s.Follow(ctx, handle, func() { r.stats.add(func(c *counts) { c.reconnects++ }) })
-	return nil
-}
-
 // run is the whole run: set up, baristas, arrivals, drain, summary, check.
 func (r *runner) run(ctx context.Context) error {
 	defer r.tr.CloseIdleConnections()
+	// The generator's heap is small and churns fast: collect it less often.
+	defer debug.SetGCPercent(debug.SetGCPercent(400))
+	if r.o.cpuProfile != "" {
+		f, err := os.Create(r.o.cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
 	if err := r.prepare(ctx); err != nil {
 		return err
 	}
@@ -82,14 +99,8 @@ func (r *runner) run(ctx context.Context) error {
 	bctx, stopBaristas := context.WithCancel(ctx)
 	defer stopBaristas()
 	var baristas sync.WaitGroup
-	for _, id := range r.o.bars {
-		for n := 1; n <= r.o.baristas; n++ {
-			b, err := r.newBarista(bctx, id, n)
-			if err != nil {
-				return err
-			}
-			baristas.Go(func() { b.run(bctx) })
-		}
+	if err := r.startBars(bctx, &baristas); err != nil {
+		return err
 	}
 
 	fmt.Fprintf(r.out, "presso load: %s against %s, bars %s, %d robot baristas per bar\n",
@@ -97,6 +108,7 @@ func (r *runner) run(ctx context.Context) error {
 	pctx, stopProgress := context.WithCancel(ctx)
 	progressDone := make(chan struct{})
 	r.started = time.Now()
+	m := startMeter(r.o.serverPID)
 	go func() { r.progress(pctx); close(progressDone) }()
 
 	cctx, stopCustomers := context.WithCancel(ctx)
@@ -104,8 +116,9 @@ func (r *runner) run(ctx context.Context) error {
 	var customers sync.WaitGroup
 	r.arrive(ctx, cctx, &customers)
 	arrivals := time.Since(r.started)
-	drain := r.drainLimit()
 	c, _ := r.stats.snapshot()
+	r.stats.add(func(n *counts) { n.finishedInArrivals = c.finished() })
+	drain := r.drainLimit()
 	if ctx.Err() == nil {
 		fmt.Fprintf(r.out, "arrivals done: waiting up to %s for %d orders in flight\n", drain.Round(time.Second), c.inFlight())
 	}
@@ -114,10 +127,12 @@ func (r *runner) run(ctx context.Context) error {
 	timer.Stop()
 	stopBaristas()
 	baristas.Wait()
+	cost := m.end()
 	stopProgress()
 	<-progressDone
 
 	r.stats.writeSummary(r.out, arrivals, time.Since(r.started))
+	r.stats.writeCosts(r.out, cost)
 	if r.o.db == "" {
 		return nil
 	}
@@ -130,6 +145,29 @@ func (r *runner) run(ctx context.Context) error {
 	rep.write(r.out)
 	if len(rep.Violations) > 0 {
 		return fmt.Errorf("invariant check: %d violations", len(rep.Violations))
+	}
+	return nil
+}
+
+// startBars opens each bar's board stream and its other screens, and
+// starts its robot baristas, until ctx ends.
+func (r *runner) startBars(ctx context.Context, wg *sync.WaitGroup) error {
+	for _, id := range r.o.bars {
+		b := r.bars[id]
+		b.board = newBoard(id)
+		if err := b.board.open(ctx, r, r.admin); err != nil {
+			return fmt.Errorf("bar %s: board stream: %w", id, err)
+		}
+		for range r.o.screens {
+			wg.Go(func() { screen(ctx, r.admin, id) })
+		}
+		for n := 1; n <= r.o.baristas; n++ {
+			robot, err := r.newBarista(ctx, b, n)
+			if err != nil {
+				return err
+			}
+			wg.Go(func() { robot.run(ctx) })
+		}
 	}
 	return nil
 }
@@ -154,22 +192,67 @@ func (r *runner) prepare(ctx context.Context) error {
 	if r.o.setup && me.Role != presso.RoleAdmin {
 		return fmt.Errorf("--setup needs an admin account; %q is a %s", r.o.admin, me.Role)
 	}
+	var template json.RawMessage // the last bar read, for --setup to copy
 	for _, id := range r.o.bars {
+		var raw json.RawMessage
+		err := r.admin.Call(ctx, "GET", "/api/events/"+id, nil, &raw)
+		if client.StatusOf(err) == http.StatusNotFound && r.o.setup && template != nil {
+			raw, err = r.createBar(ctx, id, template)
+		}
+		if err != nil {
+			return fmt.Errorf("bar %q: %w", id, err)
+		}
+		template = raw
 		var b presso.Bar
-		if err := r.admin.Call(ctx, "GET", "/api/events/"+id, nil, &b); err != nil {
+		var menu menuView
+		if err := errors.Join(json.Unmarshal(raw, &b), json.Unmarshal(raw, &menu)); err != nil {
 			return fmt.Errorf("bar %q: %w", id, err)
 		}
 		if r.o.setup {
-			limits := b.Limits
-			limits.DrinksPerCode, limits.MaxQueue, limits.MaxPerCustomer = 10000, 100000, 1000
-			if err := r.admin.Call(ctx, "PATCH", "/api/events/"+id, map[string]any{"limits": limits}, &b); err != nil {
-				return fmt.Errorf("--setup bar %q: %w", id, err)
+			if err := r.openUp(ctx, &b); err != nil {
+				return err
 			}
 		}
 		if !b.Open {
 			fmt.Fprintf(r.out, "note: bar %s is closed; its customers will get 423\n", id)
 		}
-		r.bars[id] = &b
+		r.bars[id] = &bar{Bar: &b, menu: &menu}
+	}
+	return nil
+}
+
+// createBar creates a bar for --setup as a copy of another's settings, as
+// the server gave them (so each server version gets back the fields it
+// knows).
+func (r *runner) createBar(ctx context.Context, id string, template json.RawMessage) (json.RawMessage, error) {
+	var fields map[string]any
+	if err := json.Unmarshal(template, &fields); err != nil {
+		return nil, err
+	}
+	fields["id"], fields["name"] = id, "Load "+id
+	var raw json.RawMessage
+	if err := r.admin.Call(ctx, "POST", "/api/events", fields, &raw); err != nil {
+		return nil, fmt.Errorf("--setup: create it: %w", err)
+	}
+	fmt.Fprintf(r.out, "note: created bar %s as a copy of the one before it\n", id)
+	return raw, nil
+}
+
+// maxCodeUses is the most uses a QR code may have (config's limit).
+const maxCodeUses = 10000
+
+// openUp raises a bar's limits so they do not throttle the load: a code's
+// uses, the queue, orders per customer, and, where the rate would use a
+// code up before its window ends, a shorter window.
+func (r *runner) openUp(ctx context.Context, b *presso.Bar) error {
+	limits := b.Limits
+	limits.DrinksPerCode, limits.MaxQueue, limits.MaxPerCustomer = maxCodeUses, 100000, 1000
+	if perBar := r.o.rate / float64(len(r.o.bars)); perBar*float64(limits.WindowSeconds) > 0.9*maxCodeUses {
+		limits.WindowSeconds = max(10, int(math.Floor(0.9*maxCodeUses/perBar)))
+		fmt.Fprintf(r.out, "note: bar %s: QR window %ds, so one code's %d uses last it at %.0f/s\n", b.ID, limits.WindowSeconds, maxCodeUses, perBar)
+	}
+	if err := r.admin.Call(ctx, "PATCH", "/api/events/"+b.ID, map[string]any{"limits": limits}, b); err != nil {
+		return fmt.Errorf("--setup bar %q: %w", b.ID, err)
 	}
 	return nil
 }
@@ -193,26 +276,52 @@ func (r *runner) drainLimit() time.Duration {
 // --demo) until --customers have come or --duration is over.
 func (r *runner) arrive(ctx, cctx context.Context, wg *sync.WaitGroup) {
 	gap := time.Duration(float64(time.Second) / r.o.rate)
+	share := r.watchShare()
 	next := r.started
+	t := time.NewTimer(0)
+	defer t.Stop()
 	for n := 1; n <= r.o.customers; n++ {
 		if next.Sub(r.started) >= r.o.duration {
 			return
 		}
-		select {
-		case <-ctx.Done():
+		if wait := time.Until(next); wait > 0 {
+			t.Reset(wait)
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+		} else if ctx.Err() != nil {
 			return
-		case <-time.After(time.Until(next)):
 		}
-		bar := r.bars[r.o.bars[(n-1)%len(r.o.bars)]]
+		b := r.bars[r.o.bars[(n-1)%len(r.o.bars)]]
 		never := rand.Float64() < r.o.neverChoose
-		r.stats.add(func(c *counts) { c.customers++ })
-		wg.Go(func() { r.customer(cctx, n, bar, never) })
+		watch := watches(n, share)
+		r.stats.add(func(c *counts) {
+			c.customers++
+			if watch {
+				c.watchers++
+			}
+		})
+		wg.Go(func() { r.customer(cctx, n, b, never, watch) })
 		if r.o.demo {
 			next = next.Add(jitter(gap))
 		} else {
 			next = next.Add(gap)
 		}
 	}
+}
+
+// watchShare is the share of customers who watch their own stream: all
+// of them up to --watch-rate arrivals a second, that many a second above.
+func (r *runner) watchShare() float64 {
+	return min(1, r.o.watchRate/r.o.rate)
+}
+
+// watches reports whether customer n (from 1) is one of the share who
+// watch their own stream: spread evenly, exactly share·n of the first n.
+func watches(n int, share float64) bool {
+	return math.Floor(float64(n)*share+1e-9) > math.Floor(float64(n-1)*share+1e-9)
 }
 
 // progress prints one line a second until ctx ends.
@@ -240,6 +349,9 @@ func jitter(d time.Duration) time.Duration {
 
 // sleep waits d or until ctx ends, reporting whether the whole d passed.
 func sleep(ctx context.Context, d time.Duration) bool {
+	if d <= 0 {
+		return ctx.Err() == nil
+	}
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
@@ -267,60 +379,108 @@ const (
 	routeFinish = "POST /api/orders/{id}/"
 )
 
-// customer is one robot customer, from sign-in to seeing its order end.
-func (r *runner) customer(ctx context.Context, n int, bar *presso.Bar, never bool) {
+// customer is one robot customer, from sign-in to hearing its order end:
+// on its own stream, as the order app does, if it watches (see
+// --watch-rate); otherwise from the bar's board stream.
+func (r *runner) customer(ctx context.Context, n int, b *bar, never, watch bool) {
+	// Its own context, so its calls' timeouts are children of this one
+	// rather than all of the run's, whose lock every customer would share.
+	ctx, stop := context.WithCancel(ctx)
+	defer stop()
 	c := r.client()
-	if err := r.signIn(ctx, c, bar, n); err != nil {
+	if err := r.signIn(ctx, c, b, n); err != nil {
 		r.stats.add(func(c *counts) { c.signInFailed++ })
 		return
 	}
-	o, menu, err := r.scan(ctx, c, bar)
+	orderID, menu, err := r.scan(ctx, c, b, watch)
 	if err != nil {
 		r.stats.add(func(c *counts) { c.refused++ })
 		return
 	}
 	r.stats.add(func(c *counts) { c.started++ })
 
-	// Watch our own channel before choosing, as the order app does.
-	sctx, stop := context.WithCancel(ctx)
-	defer stop()
-	events := make(chan client.Message, 64)
-	err = r.follow(sctx, c, "/api/me/stream", func(m client.Message) {
-		select {
-		case events <- m:
-		case <-sctx.Done():
-		}
-	})
-	if err != nil && ctx.Err() == nil {
-		r.stats.fail(routeMe, err)
+	// Listen before choosing, as the order app does.
+	var heard <-chan end
+	how := heardOnPhone
+	if watch {
+		heard = r.watch(ctx, c, orderID)
+	} else {
+		var cancel func()
+		heard, cancel = b.board.wait(orderID)
+		defer cancel()
+		how = heardOnBoard
 	}
 
 	if !never && sleep(ctx, jitter(r.o.chooseDelay)) {
-		r.choose(ctx, c, o.ID, menu)
+		r.choose(ctx, c, orderID, menu)
 	}
 
-	for {
-		select {
-		case m := <-events:
-			if state, ok := ending(m, o.ID); ok {
-				r.stats.ended(o.ID, state, time.Now(), true)
-				if at, ok := finishedAt(m); ok && state == presso.StateCompleted {
-					r.stats.ready(o.ID, at)
-				}
-				return
-			}
-		case <-ctx.Done():
-			r.lastLook(ctx, c, o.ID)
+	select {
+	case e := <-heard:
+		r.stats.ended(orderID, e.state, e.at, how)
+		if e.state == presso.StateCompleted && e.finishedAt != nil {
+			r.stats.ready(orderID, *e.finishedAt)
+		}
+	case <-ctx.Done():
+		r.lastLook(ctx, c, orderID)
+	}
+}
+
+// watch opens the customer's own stream and follows it until ctx ends;
+// the channel tells the order's end. If the stream cannot open, nothing
+// ever comes, and the customer asks at the end of the run.
+func (r *runner) watch(ctx context.Context, c *client.Client, orderID string) <-chan end {
+	heard := make(chan end, 1)
+	s, err := c.Open(ctx, "/api/me/stream", "")
+	if err != nil {
+		if ctx.Err() == nil {
+			r.stats.fail(routeMe, err)
+		}
+		return heard
+	}
+	told := false
+	go s.FollowData(ctx, func(data []byte) {
+		if told || !holdsAny(data, endTypes) {
 			return
 		}
+		var e event
+		if json.Unmarshal(data, &e) != nil {
+			return
+		}
+		if how, ok := ending(&e, orderID); ok {
+			how.at, told = time.Now(), true
+			heard <- how
+		}
+	}, func() { r.stats.add(func(c *counts) { c.reconnects++ }) })
+	return heard
+}
+
+// endTypes are the quoted types of the messages that can tell an order's
+// end: the terminal events and a snapshot.
+var endTypes = [][]byte{
+	[]byte(`"` + presso.OrderManagerOrderCompleted + `"`),
+	[]byte(`"` + presso.OrderManagerOrderCancelled + `"`),
+	[]byte(`"` + presso.OrderProcessorOrderTimeOut + `"`),
+	[]byte(`"snapshot"`),
+}
+
+// holdsAny reports whether a message's data holds one of the types: a
+// stream carries every step of every order, and most steps need no
+// decoding. A message that merely mentions a type is decoded for nothing.
+func holdsAny(data []byte, types [][]byte) bool {
+	for _, t := range types {
+		if bytes.Contains(data, t) {
+			return true
+		}
 	}
+	return false
 }
 
 // signIn signs a customer in: by name, or by email code for a bar in code
 // mode (which needs a --dev server, whose answers carry the code).
-func (r *runner) signIn(ctx context.Context, c *client.Client, bar *presso.Bar, n int) error {
-	if bar.SignInMode == "name" {
-		err := c.Call(ctx, "POST", "/api/customer/session", map[string]string{"eventId": bar.ID, "name": fmt.Sprintf("Robot %d", n)}, nil)
+func (r *runner) signIn(ctx context.Context, c *client.Client, b *bar, n int) error {
+	if b.SignInMode == "name" {
+		err := c.Call(ctx, "POST", "/api/customer/session", map[string]string{"eventId": b.ID, "name": fmt.Sprintf("Robot %d", n)}, nil)
 		if err != nil && ctx.Err() == nil {
 			r.stats.fail(routeSignIn, err)
 		}
@@ -346,65 +506,103 @@ func (r *runner) signIn(ctx context.Context, c *client.Client, bar *presso.Bar, 
 	return err
 }
 
-// scan reads the bar's current code (as staff: the display), redeems it and
-// loads the menu. A sold-out code is tried again when the next window
-// opens, if that is within the run; an expired one at once.
-func (r *runner) scan(ctx context.Context, c *client.Client, bar *presso.Bar) (*presso.Order, *presso.Bar, error) {
+// qrCode is the code the bar's display shows now, as staff read it: read
+// again only once its window is over or a scan found it stale (used up or
+// expired), so customers scan the one code on the screen.
+func (r *runner) qrCode(ctx context.Context, b *bar, stale string) (string, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.code != "" && b.code != stale && time.Now().Before(b.codeEnd) {
+		return b.code, nil
+	}
+	var qr struct {
+		Code      string
+		WindowEnd time.Time
+	}
+	if err := r.admin.Call(ctx, "GET", "/api/events/"+b.ID+"/qr", nil, &qr); err != nil {
+		return "", err
+	}
+	b.code, b.codeEnd = qr.Code, qr.WindowEnd
+	return b.code, nil
+}
+
+// menuView is the part of a bar's menu a customer reads to choose.
+type menuView struct {
+	Menu []struct {
+		ID        string `json:"id"`
+		Available bool   `json:"available"`
+		Modifiers []struct {
+			ID      string `json:"id"`
+			Options []struct {
+				ID string `json:"id"`
+			} `json:"options"`
+		} `json:"modifiers"`
+	} `json:"menu"`
+}
+
+// scan redeems the bar's current code and, for a customer who watches its
+// own stream as a phone does, loads the menu; the others choose from the
+// menu read at the start. A sold-out code is tried again when the next
+// window opens, if that is within the run; an expired one at once.
+func (r *runner) scan(ctx context.Context, c *client.Client, b *bar, phone bool) (string, *menuView, error) {
+	stale := ""
 	for attempt := 1; ; attempt++ {
-		var qr struct{ Code string }
-		if err := r.admin.Call(ctx, "GET", "/api/events/"+bar.ID+"/qr", nil, &qr); err != nil {
+		code, err := r.qrCode(ctx, b, stale)
+		if err != nil {
 			r.stats.fail(routeQR, err)
-			return nil, nil, err
+			return "", nil, err
 		}
 		start := time.Now()
-		var o presso.Order
-		err := c.Call(ctx, "POST", "/api/events/"+bar.ID+"/orders", map[string]string{"code": qr.Code}, &o)
+		var o struct{ ID string }
+		err = c.Call(ctx, "POST", "/api/events/"+b.ID+"/orders", map[string]string{"code": code}, &o)
+		if err == nil && !phone {
+			return o.ID, b.menu, nil
+		}
 		if err == nil {
-			menu := bar
-			var b presso.Bar
-			if err := c.Call(ctx, "GET", "/api/events/"+bar.ID, nil, &b); err != nil {
+			var menu menuView
+			if err := c.Call(ctx, "GET", "/api/events/"+b.ID, nil, &menu); err != nil {
 				r.stats.fail(routeMenu, err)
-			} else {
-				menu = &b
-				r.stats.sample(&r.stats.scanMenu, time.Since(start))
+				return o.ID, b.menu, nil
 			}
-			return &o, menu, nil
+			r.stats.sample(&r.stats.scanMenu, time.Since(start))
+			return o.ID, &menu, nil
 		}
 		if ctx.Err() != nil {
-			return nil, nil, err
+			return "", nil, err
 		}
 		r.stats.fail(routeScan, err)
 		var e *client.Error
 		if !errors.As(err, &e) || attempt >= 3 {
-			return nil, nil, err
+			return "", nil, err
 		}
 		switch {
 		case e.Status == http.StatusConflict && e.Code == presso.CodeSoldOut && !e.RetryAt.IsZero() &&
 			e.RetryAt.Before(r.started.Add(r.o.duration)):
 			if !sleep(ctx, time.Until(e.RetryAt)+10*time.Millisecond) {
-				return nil, nil, err
+				return "", nil, err
 			}
 		case e.Status == http.StatusGone:
 		default:
-			return nil, nil, err
+			return "", nil, err
 		}
+		stale = code
 	}
 }
 
 // choose picks a random available drink and random options, and submits
 // them; the answer carries the order's number.
-func (r *runner) choose(ctx context.Context, c *client.Client, orderID string, menu *presso.Bar) {
-	var items []presso.MenuItem
-	for _, m := range menu.Menu {
+func (r *runner) choose(ctx context.Context, c *client.Client, orderID string, menu *menuView) {
+	var items []int
+	for i, m := range menu.Menu {
 		if m.Available {
-			items = append(items, m)
+			items = append(items, i)
 		}
 	}
 	if len(items) == 0 {
 		r.stats.fail(routeDrink, errors.New("no drink available on the menu"))
 		return
 	}
-	item := items[rand.IntN(len(items))]
+	item := &menu.Menu[items[rand.IntN(len(items))]]
 	mods := map[string]string{}
 	for _, g := range item.Modifiers {
 		if len(g.Options) > 0 {
@@ -412,7 +610,12 @@ func (r *runner) choose(ctx context.Context, c *client.Client, orderID string, m
 		}
 	}
 	start := time.Now()
-	var o presso.Order
+	var o struct { // the part of the order the robots read
+		Number           int64
+		State            presso.State
+		SubmittedAt      *time.Time
+		EstimatedReadyAt *time.Time
+	}
 	err := c.Call(ctx, "PUT", "/api/orders/"+orderID+"/drink", map[string]any{"drink": item.ID, "modifiers": mods}, &o)
 	switch {
 	case err != nil:
@@ -423,7 +626,7 @@ func (r *runner) choose(ctx context.Context, c *client.Client, orderID string, m
 		r.stats.fail(routeDrink, fmt.Errorf("200 without a number (state %s)", o.State))
 	default:
 		r.stats.sample(&r.stats.submitNumber, time.Since(start))
-		r.stats.queued(&o)
+		r.stats.queued(&presso.Order{ID: orderID, SubmittedAt: o.SubmittedAt, EstimatedReadyAt: o.EstimatedReadyAt})
 	}
 }
 
@@ -442,59 +645,20 @@ func (r *runner) lastLook(ctx context.Context, c *client.Client, orderID string)
 		r.stats.add(func(c *counts) { c.unfinished++ })
 		return
 	}
-	r.stats.ended(orderID, o.State, time.Now(), false)
+	r.stats.ended(orderID, o.State, time.Now(), heardByAsking)
 	if o.State == presso.StateCompleted && o.FinishedAt != nil {
 		r.stats.ready(orderID, *o.FinishedAt)
 	}
 }
 
-// ending reports whether a message on the customer's channel tells that
-// its order ended, and how: one of the three terminal events, or a
-// snapshot (after a reconnection that could not resume) showing it ended.
-func ending(m client.Message, orderID string) (presso.State, bool) {
-	var state presso.State
-	switch m.Type {
-	case presso.OrderManagerOrderCompleted:
-		state = presso.StateCompleted
-	case presso.OrderManagerOrderCancelled:
-		state = presso.StateCancelled
-	case presso.OrderProcessorOrderTimeOut:
-		state = presso.StateTimedOut
-	case "snapshot":
-		var snap struct{ Orders []presso.Order }
-		json.Unmarshal(m.Detail, &snap)
-		for _, o := range snap.Orders {
-			if o.ID == orderID && o.State.Terminal() {
-				return o.State, true
-			}
-		}
-		return "", false
-	default:
-		return "", false
-	}
-	var d struct {
-		OrderID string `json:"orderId"`
-	}
-	json.Unmarshal(m.Detail, &d)
-	if d.OrderID != orderID {
-		return "", false
-	}
-	return state, true
-}
-
 // ---- robot baristas ----
 
-// barista is one robot barista: a staff client watching the bar's board
-// and working its queue.
+// barista is one robot barista: a staff client working the bar's queue
+// as the shared board shows it.
 type barista struct {
 	r     *runner
 	c     *client.Client
-	bar   string
-	peers int // robot baristas at the bar
-
-	mu     sync.Mutex
-	queued map[string]int64 // order id → number, as the board shows it
-	wake   chan struct{}
+	board *board
 }
 
 // robotName is robot barista n's username at a bar, within the 32
@@ -509,21 +673,21 @@ func robotName(bar string, n int) string {
 }
 
 // newBarista signs robot barista n of a bar in, creating its account
-// through the admin if it does not exist, and opens its board stream.
-func (r *runner) newBarista(ctx context.Context, bar string, n int) (*barista, error) {
-	name := robotName(bar, n)
-	b := &barista{r: r, c: r.client(), bar: bar, peers: r.o.baristas, queued: map[string]int64{}, wake: make(chan struct{}, 1)}
+// through the admin if it does not exist.
+func (r *runner) newBarista(ctx context.Context, b *bar, n int) (*barista, error) {
+	name := robotName(b.ID, n)
+	robot := &barista{r: r, c: r.client(), board: b.board}
 	creds := map[string]string{"username": name, "password": robotPassword}
 	var me presso.Identity
-	err := b.c.Call(ctx, "POST", "/api/staff/session", creds, &me)
+	err := robot.c.Call(ctx, "POST", "/api/staff/session", creds, &me)
 	if client.StatusOf(err) == http.StatusUnauthorized {
-		err = r.admin.Call(ctx, "POST", "/api/staff", map[string]string{"username": name, "password": robotPassword, "role": presso.RoleBarista, "eventId": bar}, nil)
+		err = r.admin.Call(ctx, "POST", "/api/staff", map[string]string{"username": name, "password": robotPassword, "role": presso.RoleBarista, "eventId": b.ID}, nil)
 		if err != nil && client.StatusOf(err) != http.StatusConflict {
 			return nil, fmt.Errorf("create robot barista %s (needs an admin): %w", name, err)
 		}
 		// A conflict may be another load run creating the same robot at the
 		// same moment; only a failed sign-in after it is a real clash.
-		err = b.c.Call(ctx, "POST", "/api/staff/session", creds, &me)
+		err = robot.c.Call(ctx, "POST", "/api/staff/session", creds, &me)
 		if client.StatusOf(err) == http.StatusUnauthorized {
 			return nil, fmt.Errorf("robot barista %s exists with another password: remove it or use another server", name)
 		}
@@ -531,76 +695,17 @@ func (r *runner) newBarista(ctx context.Context, bar string, n int) (*barista, e
 	if err != nil {
 		return nil, fmt.Errorf("sign in robot barista %s: %w", name, err)
 	}
-	if !me.BaristaOf(bar) {
-		return nil, fmt.Errorf("robot barista %s is not a barista of %s (role %s, bar %q)", name, bar, me.Role, me.EventID)
+	if !me.BaristaOf(b.ID) {
+		return nil, fmt.Errorf("robot barista %s is not a barista of %s (role %s, bar %q)", name, b.ID, me.Role, me.EventID)
 	}
-	err = r.follow(ctx, b.c, "/api/events/"+bar+"/stream", b.see)
-	if err != nil {
-		return nil, fmt.Errorf("robot barista %s: board stream: %w", name, err)
-	}
-	return b, nil
-}
-
-// see keeps the barista's view of the queue from the board's messages.
-// Every order event carries the whole order, so each one upserts it.
-func (b *barista) see(m client.Message) {
-	b.mu.Lock()
-	if m.Type == "snapshot" {
-		var snap struct{ Orders []presso.Order }
-		json.Unmarshal(m.Detail, &snap)
-		clear(b.queued)
-		for _, o := range snap.Orders {
-			if o.State == presso.StateQueued {
-				b.queued[o.ID] = o.Number
-			}
-		}
-	} else {
-		var d struct{ Order *presso.Order }
-		json.Unmarshal(m.Detail, &d)
-		if o := d.Order; o != nil && o.EventID == b.bar {
-			if o.State == presso.StateQueued {
-				b.queued[o.ID] = o.Number
-			} else {
-				delete(b.queued, o.ID)
-			}
-		}
-	}
-	b.mu.Unlock()
-	select {
-	case b.wake <- struct{}{}:
-	default:
-	}
-}
-
-// pick takes one of the lowest-numbered queued orders off the barista's
-// view: at random among as many as there are robots, so they do not all
-// reach for the same one.
-func (b *barista) pick() (string, bool) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if len(b.queued) == 0 {
-		return "", false
-	}
-	ids := make([]string, 0, len(b.queued))
-	for id := range b.queued {
-		ids = append(ids, id)
-	}
-	slices.SortFunc(ids, func(x, y string) int { return int(b.queued[x] - b.queued[y]) })
-	id := ids[rand.IntN(min(len(ids), max(b.peers, 1)))]
-	delete(b.queued, id)
-	return id, true
+	return robot, nil
 }
 
 func (b *barista) run(ctx context.Context) {
 	for {
-		id, ok := b.pick()
+		id, ok := b.board.take(ctx)
 		if !ok {
-			select {
-			case <-ctx.Done():
-				return
-			case <-b.wake:
-			}
-			continue
+			return
 		}
 		b.work(ctx, id)
 	}
@@ -612,7 +717,7 @@ func (b *barista) work(ctx context.Context, id string) {
 	err := b.c.Call(ctx, "POST", "/api/orders/"+id+"/make", nil, nil)
 	switch {
 	case client.StatusOf(err) == http.StatusConflict:
-		r.stats.add(func(c *counts) { c.makeLost++ }) // another robot got it, or it ended
+		r.stats.add(func(c *counts) { c.makeLost++ }) // someone else got it, or it ended
 		return
 	case err != nil:
 		if ctx.Err() == nil {

@@ -39,8 +39,12 @@ type counts struct {
 	timedOut     int
 	unfinished   int // still not ended when the run stopped waiting
 	sseMissed    int // ended, but the customer learnt it only by asking
+	watchers     int // customers who watch their own stream (the latency sample)
+	heardOnBoard int // ends customers heard of from the bar's board stream
 	makeLost     int // a robot barista's make lost to another (409): expected
 	reconnects   int // SSE streams resumed after the server closed them
+
+	finishedInArrivals int // finished when the last customer had arrived
 }
 
 func (c counts) finished() int { return c.completed + c.cancelled + c.timedOut }
@@ -90,14 +94,24 @@ func (s *stats) sample(dst *[]time.Duration, d time.Duration) {
 	s.mu.Unlock()
 }
 
-// ended counts an order's end as its customer learnt it.
-func (s *stats) ended(orderID string, state presso.State, at time.Time, bySSE bool) {
+// heard is how a customer heard of its order's end.
+type heard int
+
+const (
+	heardOnPhone  heard = iota // on its own stream: the latency sample
+	heardOnBoard               // from the bar's board stream, which it shares
+	heardByAsking              // by asking, when the run stopped waiting
+)
+
+// ended counts an order's end as its customer learnt it. Only an end
+// heard on the customer's own stream times complete → customer sees ready.
+func (s *stats) ended(orderID string, state presso.State, at time.Time, how heard) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	switch state {
 	case presso.StateCompleted:
 		s.completed++
-		if sent, ok := s.completeSent[orderID]; ok && bySSE {
+		if sent, ok := s.completeSent[orderID]; ok && how == heardOnPhone {
 			s.completeReady = append(s.completeReady, at.Sub(sent))
 		}
 	case presso.StateCancelled:
@@ -105,7 +119,10 @@ func (s *stats) ended(orderID string, state presso.State, at time.Time, bySSE bo
 	case presso.StateTimedOut:
 		s.timedOut++
 	}
-	if !bySSE {
+	switch how {
+	case heardOnBoard:
+		s.heardOnBoard++
+	case heardByAsking:
 		s.sseMissed++
 	}
 	delete(s.completeSent, orderID)
@@ -184,8 +201,14 @@ func (s *stats) writeSummary(w io.Writer, arrivals, elapsed time.Duration) {
 		fmt.Fprintf(w, "throughput: %.1f orders/s started over %.1fs of arrivals, %.1f orders/s finished over %.1fs\n",
 			float64(c.started)/arrivals.Seconds(), arrivals.Seconds(), float64(c.finished())/secs, secs)
 	}
+	if secs > 0 && arrivals > 0 {
+		fmt.Fprintf(w, "during arrivals: finished=%d over %.1fs, %.1f orders/s\n",
+			c.finishedInArrivals, arrivals.Seconds(), float64(c.finishedInArrivals)/arrivals.Seconds())
+	}
 	fmt.Fprintf(w, "robot baristas: %d makes lost to another robot (409, expected); SSE: %d reconnects, %d ends learnt only by asking\n",
 		c.makeLost, c.reconnects, c.sseMissed)
+	fmt.Fprintf(w, "sampled: complete → customer sees ready is timed on the %d of %d customers who watched their own stream; %d heard of their order's end from the board stream\n",
+		c.watchers, c.customers, c.heardOnBoard)
 	fmt.Fprintf(w, "latency %32s %8s %8s %8s %8s\n", "n", "p50", "p95", "p99", "max")
 	for _, l := range lat {
 		if l.d.N == 0 {
@@ -209,4 +232,40 @@ func (s *stats) writeSummary(w io.Writer, arrivals, elapsed time.Duration) {
 // ms formats a latency in milliseconds.
 func ms(d time.Duration) string {
 	return fmt.Sprintf("%.1fms", float64(d)/float64(time.Millisecond))
+}
+
+// writeCosts prints what the measured window cost: the load generator's
+// CPU time and, with --server-pid, the server's CPU time and memory. The
+// "cpu:" and "server:" lines are meant for scripts too.
+func (s *stats) writeCosts(w io.Writer, c costs) {
+	s.mu.Lock()
+	n := s.finished()
+	s.mu.Unlock()
+	perOrder := func(d time.Duration) string {
+		if n == 0 {
+			return "-"
+		}
+		return fmt.Sprintf("%.3f", float64(d)/float64(time.Millisecond)/float64(n))
+	}
+	secs := max(c.window.Seconds(), 1e-3)
+	if c.selfErr != nil {
+		fmt.Fprintf(w, "cpu: load generator not measured (%v)\n", c.selfErr)
+	} else {
+		fmt.Fprintf(w, "cpu: load_ms_per_order=%s load_user_ms_per_order=%s load_sys_ms_per_order=%s load_cores=%.2f finished=%d window=%.1fs\n",
+			perOrder(c.self.total()), perOrder(c.self.user), perOrder(c.self.sys), c.self.total().Seconds()/secs, n, secs)
+	}
+	if c.serverPID == 0 {
+		return
+	}
+	if c.serverErr != nil {
+		fmt.Fprintf(w, "server: pid=%d not measured (%v)\n", c.serverPID, c.serverErr)
+		return
+	}
+	mb := func(b int64) string { return fmt.Sprintf("%.1f", float64(b)/(1<<20)) }
+	rss := "rss_start_mb=" + mb(c.rssStart) + " rss_peak_mb=" + mb(c.rssPeak)
+	if c.rssErr != nil {
+		rss = fmt.Sprintf("rss not measured (%v)", c.rssErr)
+	}
+	fmt.Fprintf(w, "server: pid=%d cpu_ms_per_order=%s user_ms_per_order=%s sys_ms_per_order=%s cores=%.2f %s\n",
+		c.serverPID, perOrder(c.server.total()), perOrder(c.server.user), perOrder(c.server.sys), c.server.total().Seconds()/secs, rss)
 }
