@@ -70,6 +70,8 @@ type options struct {
 	streamMaxMiB, natsMaxStoreMiB    int64
 }
 
+// parseFlags reads the server's options from args, each flag falling back
+// on its PRESSO_* variable from getenv.
 func parseFlags(args []string, getenv func(string) string, out io.Writer) (options, error) {
 	var o options
 	fs := flag.NewFlagSet("presso", flag.ContinueOnError)
@@ -85,44 +87,11 @@ flags (each also from its PRESSO_* environment variable):
 `)
 		fs.PrintDefaults()
 	}
-	env := func(name, def string) string {
-		if v := getenv(name); v != "" {
-			return v
-		}
-		return def
-	}
-	fs.StringVar(&o.addr, "addr", env("PRESSO_ADDR", ":8080"), "listen address (PRESSO_ADDR)")
-	fs.StringVar(&o.data, "data", env("PRESSO_DATA", "presso-data"), "data directory (PRESSO_DATA)")
-	fs.StringVar(&o.db, "db", env("PRESSO_DB", ""), "database: empty for SQLite in the data directory, or a postgres:// URL (PRESSO_DB)")
-	fs.StringVar(&o.nats, "nats", env("PRESSO_NATS", ""), "NATS URL; empty runs an embedded server (PRESSO_NATS)")
-	fs.StringVar(&o.natsListen, "nats-listen", env("PRESSO_NATS_LISTEN", ""), "also serve the embedded NATS to clients on host:port (PRESSO_NATS_LISTEN)")
-	fs.StringVar(&o.stream, "stream", env("PRESSO_STREAM", "PRESSO"), "JetStream stream name (PRESSO_STREAM)")
-	fs.StringVar(&o.natsPassword, "nats-password", env("PRESSO_NATS_PASSWORD", ""), "with --nats-listen: password of the listener's full user presso (other replicas); empty: made on the first start and kept in DATA/nats-users.json (PRESSO_NATS_PASSWORD)")
-	fs.StringVar(&o.natsReaderPassword, "nats-reader-password", env("PRESSO_NATS_READER_PASSWORD", ""), "with --nats-password: password of the listener's read-only user reader (tools) (PRESSO_NATS_READER_PASSWORD)")
-	envInt64 := func(name string, def int64) int64 {
-		if n, err := strconv.ParseInt(getenv(name), 10, 64); err == nil {
-			return n
-		}
-		return def
-	}
-	fs.Int64Var(&o.streamMaxMiB, "stream-max-mib", envInt64("PRESSO_STREAM_MAX_MIB", 512), "MiB the stream keeps at most; past it the oldest events go (PRESSO_STREAM_MAX_MIB)")
-	fs.Int64Var(&o.natsMaxStoreMiB, "nats-max-store-mib", envInt64("PRESSO_NATS_MAX_STORE_MIB", 1024), "MiB of disk the embedded JetStream may use, at least --stream-max-mib (PRESSO_NATS_MAX_STORE_MIB)")
-	envInt := func(name string, def int) int {
-		if n, err := strconv.Atoi(getenv(name)); err == nil {
-			return n
-		}
-		return def
-	}
-	fs.IntVar(&o.streamReplicas, "stream-replicas", envInt("PRESSO_STREAM_REPLICAS", 1), "JetStream stream replicas on a cluster (PRESSO_STREAM_REPLICAS)")
-	fs.StringVar(&o.publicURL, "public-url", env("PRESSO_PUBLIC_URL", ""), "base URL the QR codes point to, e.g. https://coffee.example.com (PRESSO_PUBLIC_URL)")
-	fs.StringVar(&o.smtpURL, "smtp-url", env("PRESSO_SMTP_URL", ""), "smtp://user:pass@host:port?from=addr for sign-in codes; empty logs them (PRESSO_SMTP_URL)")
-	fs.StringVar(&o.logLevel, "log-level", env("PRESSO_LOG_LEVEL", "info"), "debug, info, warn or error (PRESSO_LOG_LEVEL)")
-	fs.StringVar(&o.logFormat, "log-format", env("PRESSO_LOG_FORMAT", "text"), "text (for people) or json (for machines) (PRESSO_LOG_FORMAT)")
-	fs.StringVar(&o.metricsAddr, "metrics-addr", env("PRESSO_METRICS_ADDR", ""), "serve Prometheus metrics at http://host:port/metrics, apart from the apps; empty: no metrics (PRESSO_METRICS_ADDR)")
-	fs.BoolVar(&o.dev, "dev", env("PRESSO_DEV", "") == "1" || env("PRESSO_DEV", "") == "true", "demo mode: fixed demo accounts, sign-in codes in responses (PRESSO_DEV)")
-	fs.IntVar(&o.signinRate, "signin-rate", envInt("PRESSO_SIGNIN_RATE", auth.DefaultAddressLimit), "sign-ins per client address per minute (PRESSO_SIGNIN_RATE)")
-	fs.DurationVar(&o.sweepInterval, "sweep-interval", 500*time.Millisecond, "how often deadlines are checked")
-	o.sec.flags(fs, env, envInt)
+	e := env(getenv)
+	o.serverFlags(fs, e)
+	o.busFlags(fs, e)
+	o.logFlags(fs, e)
+	o.sec.flags(fs, e.str, e.int)
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -132,25 +101,89 @@ flags (each also from its PRESSO_* environment variable):
 	if err := o.sec.check(); err != nil {
 		return o, err
 	}
+	return o, o.check()
+}
+
+// env is the environment the flags fall back on: a variable that is unset,
+// empty or, for a number, not one leaves the flag's own default.
+type env func(string) string
+
+func (e env) str(name, def string) string {
+	if v := e(name); v != "" {
+		return v
+	}
+	return def
+}
+
+func (e env) int(name string, def int) int {
+	if n, err := strconv.Atoi(e(name)); err == nil {
+		return n
+	}
+	return def
+}
+
+func (e env) int64(name string, def int64) int64 {
+	if n, err := strconv.ParseInt(e(name), 10, 64); err == nil {
+		return n
+	}
+	return def
+}
+
+// serverFlags registers the flags of the server itself: where it listens
+// and keeps its data, its public URL, mail, demo mode and pace.
+func (o *options) serverFlags(fs *flag.FlagSet, e env) {
+	fs.StringVar(&o.addr, "addr", e.str("PRESSO_ADDR", ":8080"), "listen address (PRESSO_ADDR)")
+	fs.StringVar(&o.data, "data", e.str("PRESSO_DATA", "presso-data"), "data directory (PRESSO_DATA)")
+	fs.StringVar(&o.db, "db", e.str("PRESSO_DB", ""), "database: empty for SQLite in the data directory, or a postgres:// URL (PRESSO_DB)")
+	fs.StringVar(&o.publicURL, "public-url", e.str("PRESSO_PUBLIC_URL", ""), "base URL the QR codes point to, e.g. https://coffee.example.com (PRESSO_PUBLIC_URL)")
+	fs.StringVar(&o.smtpURL, "smtp-url", e.str("PRESSO_SMTP_URL", ""), "smtp://user:pass@host:port?from=addr for sign-in codes; empty logs them (PRESSO_SMTP_URL)")
+	fs.BoolVar(&o.dev, "dev", e.str("PRESSO_DEV", "") == "1" || e.str("PRESSO_DEV", "") == "true", "demo mode: fixed demo accounts, sign-in codes in responses (PRESSO_DEV)")
+	fs.IntVar(&o.signinRate, "signin-rate", e.int("PRESSO_SIGNIN_RATE", auth.DefaultAddressLimit), "sign-ins per client address per minute (PRESSO_SIGNIN_RATE)")
+	fs.DurationVar(&o.sweepInterval, "sweep-interval", 500*time.Millisecond, "how often deadlines are checked")
+}
+
+// busFlags registers the flags of the event bus: NATS, its listener's
+// users and the stream.
+func (o *options) busFlags(fs *flag.FlagSet, e env) {
+	fs.StringVar(&o.nats, "nats", e.str("PRESSO_NATS", ""), "NATS URL; empty runs an embedded server (PRESSO_NATS)")
+	fs.StringVar(&o.natsListen, "nats-listen", e.str("PRESSO_NATS_LISTEN", ""), "also serve the embedded NATS to clients on host:port (PRESSO_NATS_LISTEN)")
+	fs.StringVar(&o.stream, "stream", e.str("PRESSO_STREAM", "PRESSO"), "JetStream stream name (PRESSO_STREAM)")
+	fs.StringVar(&o.natsPassword, "nats-password", e.str("PRESSO_NATS_PASSWORD", ""), "with --nats-listen: password of the listener's full user presso (other replicas); empty: made on the first start and kept in DATA/nats-users.json (PRESSO_NATS_PASSWORD)")
+	fs.StringVar(&o.natsReaderPassword, "nats-reader-password", e.str("PRESSO_NATS_READER_PASSWORD", ""), "with --nats-password: password of the listener's read-only user reader (tools) (PRESSO_NATS_READER_PASSWORD)")
+	fs.Int64Var(&o.streamMaxMiB, "stream-max-mib", e.int64("PRESSO_STREAM_MAX_MIB", 512), "MiB the stream keeps at most; past it the oldest events go (PRESSO_STREAM_MAX_MIB)")
+	fs.Int64Var(&o.natsMaxStoreMiB, "nats-max-store-mib", e.int64("PRESSO_NATS_MAX_STORE_MIB", 1024), "MiB of disk the embedded JetStream may use, at least --stream-max-mib (PRESSO_NATS_MAX_STORE_MIB)")
+	fs.IntVar(&o.streamReplicas, "stream-replicas", e.int("PRESSO_STREAM_REPLICAS", 1), "JetStream stream replicas on a cluster (PRESSO_STREAM_REPLICAS)")
+}
+
+// logFlags registers the flags of what the server says about itself: its
+// log and its metrics.
+func (o *options) logFlags(fs *flag.FlagSet, e env) {
+	fs.StringVar(&o.logLevel, "log-level", e.str("PRESSO_LOG_LEVEL", "info"), "debug, info, warn or error (PRESSO_LOG_LEVEL)")
+	fs.StringVar(&o.logFormat, "log-format", e.str("PRESSO_LOG_FORMAT", "text"), "text (for people) or json (for machines) (PRESSO_LOG_FORMAT)")
+	fs.StringVar(&o.metricsAddr, "metrics-addr", e.str("PRESSO_METRICS_ADDR", ""), "serve Prometheus metrics at http://host:port/metrics, apart from the apps; empty: no metrics (PRESSO_METRICS_ADDR)")
+}
+
+// check refuses the combinations of settings that cannot work.
+func (o *options) check() error {
 	switch {
 	case o.streamReplicas < 1 || o.streamReplicas > 5:
-		return o, fmt.Errorf("--stream-replicas must be 1 to 5, not %d", o.streamReplicas)
+		return fmt.Errorf("--stream-replicas must be 1 to 5, not %d", o.streamReplicas)
 	case o.signinRate < 1:
-		return o, fmt.Errorf("--signin-rate must be at least 1, not %d", o.signinRate)
+		return fmt.Errorf("--signin-rate must be at least 1, not %d", o.signinRate)
 	case o.sweepInterval < 10*time.Millisecond:
-		return o, fmt.Errorf("--sweep-interval must be at least 10ms, not %v", o.sweepInterval)
+		return fmt.Errorf("--sweep-interval must be at least 10ms, not %v", o.sweepInterval)
 	case o.streamMaxMiB < 1:
-		return o, fmt.Errorf("--stream-max-mib must be at least 1, not %d", o.streamMaxMiB)
+		return fmt.Errorf("--stream-max-mib must be at least 1, not %d", o.streamMaxMiB)
 	case o.nats == "" && o.natsMaxStoreMiB < o.streamMaxMiB:
-		return o, fmt.Errorf("--nats-max-store-mib (%d) must be at least --stream-max-mib (%d)", o.natsMaxStoreMiB, o.streamMaxMiB)
+		return fmt.Errorf("--nats-max-store-mib (%d) must be at least --stream-max-mib (%d)", o.natsMaxStoreMiB, o.streamMaxMiB)
 	case (o.natsPassword == "") != (o.natsReaderPassword == ""):
-		return o, fmt.Errorf("--nats-password and --nats-reader-password go together: give both or neither")
+		return fmt.Errorf("--nats-password and --nats-reader-password go together: give both or neither")
 	case o.natsPassword != "" && (len(o.natsPassword) < 16 || len(o.natsReaderPassword) < 16 || o.natsPassword == o.natsReaderPassword):
-		return o, fmt.Errorf("--nats-password and --nats-reader-password must differ and have at least 16 characters each")
+		return fmt.Errorf("--nats-password and --nats-reader-password must differ and have at least 16 characters each")
 	case o.db != "" && !strings.HasPrefix(o.db, "postgres://") && !strings.HasPrefix(o.db, "postgresql://"):
-		return o, fmt.Errorf("--db must be a postgres:// URL (leave it empty for SQLite in --data)")
+		return fmt.Errorf("--db must be a postgres:// URL (leave it empty for SQLite in --data)")
 	}
-	return o, nil
+	return nil
 }
 
 // run is the whole command: a subcommand, or the server, which runs until
@@ -232,6 +265,34 @@ func start(ctx context.Context, o options, stdout io.Writer) (_ *app, err error)
 	if a.bus, natsNote, err = openBus(ctx, o, a.db, a.log); err != nil {
 		return nil, err
 	}
+	l, base, streamCap, err := a.listen(o)
+	if err != nil {
+		return nil, err
+	}
+	cfg, adminPassword, err := a.services(ctx, o)
+	if err != nil {
+		return nil, err
+	}
+	now := time.Now
+	streams, endStreams := context.WithCancel(context.Background())
+	a.endStreams = endStreams
+	srv := &web.Server{DB: a.db, Bus: a.bus, Auth: a.auth, Config: cfg, Validator: validator.New(a.db, now, base), Orders: a.orders,
+		Publisher: a.pub, Log: a.log, Now: now, Apps: ui.New(o.dev), SecureCookies: strings.HasPrefix(base, "https://"), Streams: streams, Dev: o.dev}
+	srv.Metrics = a.obs.metrics
+	o.sec.configure(srv, streamCap)
+	a.http = httpServer(srv.Handler(), &o.sec, a.log, l.tlsConfig)
+	a.http.RegisterOnShutdown(endStreams)
+
+	var w strings.Builder
+	printWelcome(&w, base, a.ln.Addr().String(), o, adminPassword, lanHosts(net.Interfaces, (*net.Interface).Addrs))
+	a.welcome = w.String() + natsNote
+	return a, nil
+}
+
+// listen opens the HTTP(S) listener, within connection caps drawn from the
+// open-file limit, and says the base URL the apps and QR codes are served
+// at and how many SSE streams may be live.
+func (a *app) listen(o options) (_ *listener, base string, streamCap int, err error) {
 	fileLimit, ferr := raiseFileLimit()
 	if ferr != nil {
 		a.log.Warn("open-file limit not raised", "limit", fileLimit, "err", ferr)
@@ -240,7 +301,7 @@ func start(ctx context.Context, o options, stdout io.Writer) (_ *app, err error)
 	a.log.Info("connection caps", "openFiles", fileLimit, "conns", conns, "connsPerAddr", o.sec.maxConnsPerAddr, "streams", streamCap, "streamsPerAddr", o.sec.maxStreamsPerAddr)
 	l, err := o.sec.listen(o.addr, o.data, conns, a.log)
 	if err != nil {
-		return nil, err
+		return nil, "", 0, err
 	}
 	a.ln = l.ln
 	scheme := "http://"
@@ -251,13 +312,19 @@ func start(ctx context.Context, o options, stdout io.Writer) (_ *app, err error)
 	if l.acme != nil {
 		host = acmeFirstDomain(o.sec.acmeDomain)
 	}
-	base := strings.TrimRight(cmp.Or(o.publicURL, scheme+host), "/")
+	base = strings.TrimRight(cmp.Or(o.publicURL, scheme+host), "/")
 	a.acmeSrv, a.acmeLn = acmeHTTP(l.acme, o.sec.acmeListen, a.log)
+	return l, base, streamCap, nil
+}
 
+// services wires the relay, sign-in, orders, the publisher and the bar
+// settings on the database and the bus, seeds the demo bar and makes the
+// accounts (returning the admin's password when it was just made).
+func (a *app) services(ctx context.Context, o options) (_ *config.Service, adminPassword string, err error) {
 	var mailer auth.Mailer
 	if o.smtpURL != "" {
 		if mailer, err = smtpMailer(o.smtpURL); err != nil {
-			return nil, err
+			return nil, "", err
 		}
 	}
 	now := time.Now
@@ -273,26 +340,13 @@ func start(ctx context.Context, o options, stdout io.Writer) (_ *app, err error)
 	a.pub.OnSessionsEnded(a.auth.ForgetSessions)
 	a.pub.OnConfigChanged(cfg.Forget)
 	if err := cfg.Seed(ctx, config.DemoBar()); err != nil {
-		return nil, fmt.Errorf("seed demo bar: %w", err)
+		return nil, "", fmt.Errorf("seed demo bar: %w", err)
 	}
-	adminPassword, err := a.auth.EnsureAccounts(ctx, "demo")
+	adminPassword, err = a.auth.EnsureAccounts(ctx, "demo")
 	if err != nil {
-		return nil, fmt.Errorf("create accounts: %w", err)
+		return nil, "", fmt.Errorf("create accounts: %w", err)
 	}
-
-	streams, endStreams := context.WithCancel(context.Background())
-	a.endStreams = endStreams
-	srv := &web.Server{DB: a.db, Bus: a.bus, Auth: a.auth, Config: cfg, Validator: validator.New(a.db, now, base), Orders: a.orders,
-		Publisher: a.pub, Log: a.log, Now: now, Apps: ui.New(o.dev), SecureCookies: strings.HasPrefix(base, "https://"), Streams: streams, Dev: o.dev}
-	srv.Metrics = a.obs.metrics
-	o.sec.configure(srv, streamCap)
-	a.http = httpServer(srv.Handler(), &o.sec, a.log, l.tlsConfig)
-	a.http.RegisterOnShutdown(endStreams)
-
-	var w strings.Builder
-	printWelcome(&w, base, a.ln.Addr().String(), o, adminPassword, lanHosts(net.Interfaces, (*net.Interface).Addrs))
-	a.welcome = w.String() + natsNote
-	return a, nil
+	return cfg, adminPassword, nil
 }
 
 // serve runs the background work and HTTP until ctx is cancelled or
