@@ -111,7 +111,10 @@ func identity(t *testing.T, db *store.DB, token string, now time.Time) (presso.I
 	return db.SessionIdentity(t.Context(), token, now)
 }
 
-func testSessions(t *testing.T, db *store.DB) {
+// sessionsFixture writes a barista, an admin and a customer, and sessions
+// of each: three live for an hour, the customer's second for a minute.
+func sessionsFixture(t *testing.T, db *store.DB) {
+	t.Helper()
 	ctx := t.Context()
 	tx(t, db, func(tx *store.Tx) error {
 		for _, s := range []store.Staff{
@@ -140,6 +143,11 @@ func testSessions(t *testing.T, db *store.DB) {
 		}
 		return nil
 	})
+}
+
+func testSessions(t *testing.T, db *store.DB) {
+	ctx := t.Context()
+	sessionsFixture(t, db)
 	for _, c := range []struct {
 		token string
 		want  presso.Identity
@@ -177,9 +185,15 @@ func testSessions(t *testing.T, db *store.DB) {
 	}
 	_, err = identity(t, db, "tok-admin", t0)
 	wantKind(t, "SessionIdentity() after DeleteSession", err, presso.KindUnauthenticated)
+	checkSessionSweep(t, db)
+}
 
-	// DeleteExpiredSessions removes what expired (and expired sign-in
-	// codes); a removed session is gone even at an earlier time.
+// checkSessionSweep: DeleteExpiredSessions removes what expired (and
+// expired sign-in codes); a removed session is gone even at an earlier
+// time.
+func checkSessionSweep(t *testing.T, db *store.DB) {
+	t.Helper()
+	ctx := t.Context()
 	tx(t, db, func(tx *store.Tx) error {
 		if err := tx.AddSigninCode(ctx, "old@example.com", "h-old", t0, at(time.Minute)); err != nil {
 			return err
@@ -189,7 +203,7 @@ func testSessions(t *testing.T, db *store.DB) {
 		}
 		return tx.DeleteExpiredSessions(ctx, at(time.Minute))
 	})
-	_, err = identity(t, db, "tok-short", t0)
+	_, err := identity(t, db, "tok-short", t0)
 	wantKind(t, "SessionIdentity() of a swept session", err, presso.KindUnauthenticated)
 	if _, err := identity(t, db, "tok-barista", t0); err != nil {
 		t.Fatalf("SessionIdentity() of a live session after the sweep = %v, want nil", err)

@@ -15,10 +15,49 @@ import (
 
 func testExportImport(t *testing.T, from, to *store.DB) {
 	ctx := t.Context()
-	createBar(t, from, "e1")
-	createBar(t, from, "e2")
+	exportFixture(t, from)
 	createBar(t, to, "taken")
-	tx(t, from, func(tx *store.Tx) error {
+	exportedAt := at(time.Hour + truncated)
+	x := checkExport(t, from, exportedAt)
+
+	// Through JSON, as the export travels.
+	j, err := json.Marshal(x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back store.BarExport
+	if err := json.Unmarshal(j, &back); err != nil {
+		t.Fatal(err)
+	}
+	if err := to.ImportBar(ctx, &back, at(2*time.Hour)); err != nil {
+		t.Fatalf("ImportBar() = %v", err)
+	}
+	y, err := to.ExportBar(ctx, "e1", exportedAt)
+	if err != nil {
+		t.Fatalf("ExportBar() after ImportBar = %v", err)
+	}
+	j2, _ := json.Marshal(y)
+	if string(j2) != string(j) {
+		t.Fatalf("ExportBar() after ImportBar =\n  %s\nwant\n  %s", j2, j)
+	}
+	checkImported(t, from, to)
+
+	err = to.ImportBar(ctx, &back, t0)
+	wantKind(t, "ImportBar() of a bar already there", err, presso.KindConflict)
+	x.Bar = nil
+	err = to.ImportBar(ctx, x, t0)
+	wantKind(t, "ImportBar() of a malformed export", err, presso.KindInvalid)
+}
+
+// exportFixture writes bars e1 and e2 with customers, counters, orders of
+// every kind (queued, completed, cancelled, a staff member's), their
+// history and outbox events.
+func exportFixture(t *testing.T, db *store.DB) {
+	t.Helper()
+	ctx := t.Context()
+	createBar(t, db, "e1")
+	createBar(t, db, "e2")
+	tx(t, db, func(tx *store.Tx) error {
 		for _, c := range []store.Customer{{ID: "cu-1", Email: "ada@example.com", Name: "Ada"}, {ID: "cu-2", Name: "Sam"}, {ID: "cu-3", Name: "Elsewhere"}} {
 			if err := tx.CreateCustomer(ctx, c, t0); err != nil {
 				return err
@@ -66,8 +105,13 @@ func testExportImport(t *testing.T, from, to *store.DB) {
 		}
 		return tx.AppendOutbox(ctx, envelope(3, "e2"), "o-other")
 	})
+}
 
-	exportedAt := at(time.Hour + truncated)
+// checkExport exports e1 of the fixture and checks what the export holds:
+// its own orders, events and history, its counters and its customers.
+func checkExport(t *testing.T, from *store.DB, exportedAt time.Time) *store.BarExport {
+	t.Helper()
+	ctx := t.Context()
 	x, err := from.ExportBar(ctx, "e1", exportedAt)
 	if err != nil {
 		t.Fatalf("ExportBar() = %v", err)
@@ -93,27 +137,15 @@ func testExportImport(t *testing.T, from, to *store.DB) {
 	if _, err := from.ExportBar(ctx, "nope", t0); presso.KindOf(err) != presso.KindNotFound {
 		t.Fatalf("ExportBar(nope) = %v, want not found", err)
 	}
+	return x
+}
 
-	// Through JSON, as the export travels.
-	j, err := json.Marshal(x)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var back store.BarExport
-	if err := json.Unmarshal(j, &back); err != nil {
-		t.Fatal(err)
-	}
-	if err := to.ImportBar(ctx, &back, at(2*time.Hour)); err != nil {
-		t.Fatalf("ImportBar() = %v", err)
-	}
-	y, err := to.ExportBar(ctx, "e1", exportedAt)
-	if err != nil {
-		t.Fatalf("ExportBar() after ImportBar = %v", err)
-	}
-	j2, _ := json.Marshal(y)
-	if string(j2) != string(j) {
-		t.Fatalf("ExportBar() after ImportBar =\n  %s\nwant\n  %s", j2, j)
-	}
+// checkImported checks the imported bar on to against the original on from:
+// the same orders; events published; capacity, limits, counters and the
+// daily numbers rebuilt.
+func checkImported(t *testing.T, from, to *store.DB) {
+	t.Helper()
+	ctx := t.Context()
 	for _, id := range []string{"o-q", "o-done", "o-staff"} {
 		a, b := getOrder(t, from, id), getOrder(t, to, id)
 		wantOrder(t, "GetOrder("+id+") after ImportBar", b, a)
@@ -142,10 +174,4 @@ func testExportImport(t *testing.T, from, to *store.DB) {
 	if ok, err := updateOrder(t, to, o, prev, "2026-01-01"); err == nil || ok {
 		t.Fatalf("UpdateOrder() to a number taken on the imported day = %v, %v; want false and an error", ok, err)
 	}
-
-	err = to.ImportBar(ctx, &back, t0)
-	wantKind(t, "ImportBar() of a bar already there", err, presso.KindConflict)
-	x.Bar = nil
-	err = to.ImportBar(ctx, x, t0)
-	wantKind(t, "ImportBar() of a malformed export", err, presso.KindInvalid)
 }
