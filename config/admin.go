@@ -3,6 +3,7 @@ package config
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"presso"
 	"presso/store"
@@ -50,12 +51,8 @@ func cloneMenu(menu []presso.MenuItem) []presso.MenuItem {
 // the bar's baristas, who may change nothing else of the menu. Orders that
 // hold the drink keep it.
 func (s *Service) SetAvailable(ctx context.Context, who presso.Identity, id, drink string, available bool) (*presso.Bar, error) {
-	var out *presso.Bar
-	err := s.db.Tx(ctx, func(tx *store.Tx) error {
-		b, err := tx.GetBar(ctx, id)
-		if err != nil {
-			return err
-		}
+	what := fmt.Sprintf("set %s available at %s", drink, id)
+	return s.changeBar(ctx, id, ReasonMenu, what, func(tx *store.Tx, b *presso.Bar, now time.Time) error {
 		if !who.BaristaOf(id) {
 			return presso.E(presso.KindForbidden, presso.CodeForbidden, "only an admin or a barista of %s can change what is available", b.Name)
 		}
@@ -68,22 +65,35 @@ func (s *Service) SetAvailable(ctx context.Context, who presso.Identity, id, dri
 		if i < 0 {
 			return presso.NotFound("drink " + drink)
 		}
-		now := s.now()
 		was := b.Menu[i].Available
 		b.Menu[i].Available = available
 		if err := tx.UpdateBar(ctx, b, now); err != nil {
 			return err
 		}
-		err = tx.AppendAudit(ctx, store.Audit(who, now, "menu.availability", id, drink,
+		return tx.AppendAudit(ctx, store.Audit(who, now, "menu.availability", id, drink,
 			map[string]any{"available": was}, map[string]any{"available": available}))
+	})
+}
+
+// changeBar runs change on bar id in one transaction and announces the
+// changed bar there with a ConfigChanged for reason; what names the change
+// in an error. Once committed, the relay is woken.
+func (s *Service) changeBar(ctx context.Context, id, reason, what string, change func(tx *store.Tx, b *presso.Bar, now time.Time) error) (*presso.Bar, error) {
+	var out *presso.Bar
+	err := s.db.Tx(ctx, func(tx *store.Tx) error {
+		b, err := tx.GetBar(ctx, id)
 		if err != nil {
 			return err
 		}
+		now := s.now()
+		if err := change(tx, b, now); err != nil {
+			return err
+		}
 		out = b
-		return tx.AppendOutbox(ctx, Changed(b, now, ReasonMenu), "")
+		return tx.AppendOutbox(ctx, Changed(b, now, reason), "")
 	})
 	if err != nil {
-		return nil, fmt.Errorf("set %s available at %s: %w", drink, id, err)
+		return nil, fmt.Errorf("%s: %w", what, err)
 	}
 	s.notify()
 	stored(out)
@@ -189,32 +199,15 @@ func (s *Service) Import(ctx context.Context, who presso.Identity, x *store.BarE
 // a fresh code ("new code now"): admins and the bar's baristas. The
 // ConfigChanged it sends tells the display to fetch the new code.
 func (s *Service) RotateQR(ctx context.Context, who presso.Identity, id string) (*presso.Bar, error) {
-	var out *presso.Bar
-	err := s.db.Tx(ctx, func(tx *store.Tx) error {
-		b, err := tx.GetBar(ctx, id)
-		if err != nil {
-			return err
-		}
+	return s.changeBar(ctx, id, ReasonQRRotated, "rotate the code of "+id, func(tx *store.Tx, b *presso.Bar, now time.Time) error {
 		if !who.BaristaOf(id) {
 			return presso.E(presso.KindForbidden, presso.CodeForbidden, "only an admin or a barista of %s can make a new code", b.Name)
 		}
-		now := s.now()
 		_, oldEnd, c, err := validator.Rotate(ctx, tx, b, now)
 		if err != nil {
 			return err
 		}
-		err = tx.AppendAudit(ctx, store.Audit(who, now, "qr.rotate", id, id,
+		return tx.AppendAudit(ctx, store.Audit(who, now, "qr.rotate", id, id,
 			map[string]any{"windowEnd": oldEnd.UTC()}, map[string]any{"windowStart": c.WindowStart, "windowEnd": c.WindowEnd}))
-		if err != nil {
-			return err
-		}
-		out = b
-		return tx.AppendOutbox(ctx, Changed(b, now, ReasonQRRotated), "")
 	})
-	if err != nil {
-		return nil, fmt.Errorf("rotate the code of %s: %w", id, err)
-	}
-	s.notify()
-	stored(out)
-	return out, nil
 }

@@ -5,6 +5,7 @@
 package config
 
 import (
+	"cmp"
 	"regexp"
 	"slices"
 	"strings"
@@ -41,39 +42,19 @@ var (
 
 // Defaults fills every unset setting with the original's values.
 func Defaults(b *presso.Bar) {
-	if b.SignInMode == "" {
-		b.SignInMode = "code"
-	}
-	if b.Timezone == "" {
-		b.Timezone = "UTC"
-	}
+	b.SignInMode = cmp.Or(b.SignInMode, "code")
+	b.Timezone = cmp.Or(b.Timezone, "UTC")
 	if b.Menu == nil {
 		b.Menu = DefaultMenu()
 	}
-	if b.Limits.DrinksPerCode == 0 {
-		b.Limits.DrinksPerCode = 10
-	}
-	if b.Limits.WindowSeconds == 0 {
-		b.Limits.WindowSeconds = 300
-	}
-	if b.Limits.MaxQueue == 0 {
-		b.Limits.MaxQueue = 20
-	}
-	if b.Limits.MaxPerCustomer == 0 {
-		b.Limits.MaxPerCustomer = 1
-	}
-	if b.Timeouts.CustomerSeconds == 0 {
-		b.Timeouts.CustomerSeconds = 300
-	}
-	if b.Timeouts.BaristaSeconds == 0 {
-		b.Timeouts.BaristaSeconds = 900
-	}
-	if b.Language == "" {
-		b.Language = "en"
-	}
-	if b.ReadySeconds == 0 {
-		b.ReadySeconds = 600
-	}
+	b.Limits.DrinksPerCode = cmp.Or(b.Limits.DrinksPerCode, 10)
+	b.Limits.WindowSeconds = cmp.Or(b.Limits.WindowSeconds, 300)
+	b.Limits.MaxQueue = cmp.Or(b.Limits.MaxQueue, 20)
+	b.Limits.MaxPerCustomer = cmp.Or(b.Limits.MaxPerCustomer, 1)
+	b.Timeouts.CustomerSeconds = cmp.Or(b.Timeouts.CustomerSeconds, 300)
+	b.Timeouts.BaristaSeconds = cmp.Or(b.Timeouts.BaristaSeconds, 900)
+	b.Language = cmp.Or(b.Language, "en")
+	b.ReadySeconds = cmp.Or(b.ReadySeconds, 600)
 	fillMenuDefaults(b.Menu)
 }
 

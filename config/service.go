@@ -143,12 +143,7 @@ func (p Patch) onlyOpen() bool {
 // code on the screen at once, in the same transaction; every change
 // writes its audit rows there too.
 func (s *Service) Update(ctx context.Context, who presso.Identity, id string, p Patch) (*presso.Bar, error) {
-	var out *presso.Bar
-	err := s.db.Tx(ctx, func(tx *store.Tx) error {
-		b, err := tx.GetBar(ctx, id)
-		if err != nil {
-			return err
-		}
+	return s.changeBar(ctx, id, ReasonConfig, "update bar "+id, func(tx *store.Tx, b *presso.Bar, now time.Time) error {
 		switch {
 		case who.Role == presso.RoleAdmin:
 		case who.BaristaOf(id) && p.onlyOpen():
@@ -161,7 +156,6 @@ func (s *Service) Update(ctx context.Context, who presso.Identity, id string, p 
 		if err := p.Apply(b); err != nil {
 			return err
 		}
-		now := s.now()
 		if err := tx.UpdateBar(ctx, b, now); err != nil {
 			return err
 		}
@@ -175,15 +169,8 @@ func (s *Service) Update(ctx context.Context, who presso.Identity, id string, p 
 				return err
 			}
 		}
-		out = b
-		return tx.AppendOutbox(ctx, Changed(b, now, ReasonConfig), "")
+		return nil
 	})
-	if err != nil {
-		return nil, fmt.Errorf("update bar %s: %w", id, err)
-	}
-	s.notify()
-	stored(out)
-	return out, nil
 }
 
 // Apply changes b as the patch says and checks the result, naming the
