@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -17,6 +16,7 @@ import (
 	"presso/auth"
 	"presso/internal/testkit"
 	"presso/store"
+	"presso/store/storetest"
 )
 
 // env is an auth service on a fresh SQLite database with an admin
@@ -31,15 +31,11 @@ type env struct {
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
-	db, err := store.Open(t.Context(), filepath.Join(t.TempDir(), "presso.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
+	db := storetest.SQLite().Open(t)
 	e := &env{db: db, clock: testkit.NewClock(time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC))}
 	e.svc = e.service()
 	ctx := t.Context()
-	err = db.Tx(ctx, func(tx *store.Tx) error {
+	err := db.Tx(ctx, func(tx *store.Tx) error {
 		if err := tx.CreateBar(ctx, &presso.Bar{ID: "demo", Name: "Demo bar", SignInMode: "name", Limits: presso.Limits{DrinksPerCode: 10, WindowSeconds: 300}}, e.clock.Now()); err != nil {
 			return err
 		}

@@ -2,22 +2,18 @@ package counting_test
 
 import (
 	"context"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"presso/config"
 	"presso/counting"
 	"presso/store"
+	"presso/store/storetest"
 )
 
 func TestNext(t *testing.T) {
 	ctx := context.Background()
-	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "presso.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := storetest.SQLite().Open(t)
 	bar := config.DemoBar()
 	bar.Timezone = "America/New_York"
 	day1 := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)

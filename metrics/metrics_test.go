@@ -4,7 +4,6 @@ import (
 	"context"
 	"io"
 	"net/http/httptest"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -14,6 +13,7 @@ import (
 
 	"presso"
 	"presso/store"
+	"presso/store/storetest"
 )
 
 // gather reads every series of the registry as "name{k=v,…}" → value
@@ -49,11 +49,7 @@ func gather(t *testing.T, m *Metrics) map[string]float64 {
 
 func openDB(t *testing.T) *store.DB {
 	t.Helper()
-	db, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "presso.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
+	db := storetest.SQLite().Open(t)
 	return db
 }
 

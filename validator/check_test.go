@@ -3,7 +3,6 @@ package validator_test
 import (
 	"context"
 	"errors"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -12,6 +11,7 @@ import (
 	"presso/config"
 	"presso/internal/testkit"
 	"presso/store"
+	"presso/store/storetest"
 	"presso/validator"
 )
 
@@ -21,11 +21,7 @@ import (
 // used-up code says when the next comes, and the bar's state comes first.
 func TestCheck(t *testing.T) {
 	ctx := context.Background()
-	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "presso.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := storetest.SQLite().Open(t)
 	start := time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
 	c := testkit.NewClock(start.Add(time.Minute))
 	bar := config.DemoBar()

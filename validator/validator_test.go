@@ -12,13 +12,19 @@ import (
 
 func TestWindow(t *testing.T) {
 	bar := config.DemoBar()
-	cases := []struct {
-		at, start, end string
-	}{
+	checkWindows(t, bar, []window{
 		{"2026-11-25T10:00:00Z", "2026-11-25T10:00:00Z", "2026-11-25T10:05:00Z"},
 		{"2026-11-25T10:04:59.999Z", "2026-11-25T10:00:00Z", "2026-11-25T10:05:00Z"},
 		{"2026-11-25T10:05:00Z", "2026-11-25T10:05:00Z", "2026-11-25T10:10:00Z"},
-	}
+	})
+}
+
+// window is a time and the code window it falls in, all RFC 3339.
+type window struct{ at, start, end string }
+
+// checkWindows checks the bar's code window at each time.
+func checkWindows(t *testing.T, bar *presso.Bar, cases []window) {
+	t.Helper()
 	for _, c := range cases {
 		at, _ := time.Parse(time.RFC3339Nano, c.at)
 		start, end := validator.Window(bar, at)
@@ -55,25 +61,13 @@ func TestOrderURL(t *testing.T) {
 func TestWindowAfterRotation(t *testing.T) {
 	bar := config.DemoBar()
 	bar.QREpoch = time.Date(2026, 11, 25, 10, 2, 30, 0, time.UTC)
-	cases := []struct {
-		at, start, end string
-	}{
+	checkWindows(t, bar, []window{
 		{"2026-11-25T10:02:30Z", "2026-11-25T10:02:30Z", "2026-11-25T10:07:30Z"},
 		{"2026-11-25T10:07:29.999Z", "2026-11-25T10:02:30Z", "2026-11-25T10:07:30Z"},
 		{"2026-11-25T10:07:30Z", "2026-11-25T10:07:30Z", "2026-11-25T10:12:30Z"},
 		{"2026-11-25T12:00:00Z", "2026-11-25T11:57:30Z", "2026-11-25T12:02:30Z"},
 		{"2026-11-25T10:02:29Z", "2026-11-25T09:57:30Z", "2026-11-25T10:02:30Z"}, // a clock 1 s behind
-	}
-	for _, c := range cases {
-		at, _ := time.Parse(time.RFC3339Nano, c.at)
-		start, end := validator.Window(bar, at)
-		if got := start.UTC().Format(time.RFC3339); got != c.start {
-			t.Errorf("Window(%s) start = %s, want %s", c.at, got, c.start)
-		}
-		if got := end.UTC().Format(time.RFC3339); got != c.end {
-			t.Errorf("Window(%s) end = %s, want %s", c.at, got, c.end)
-		}
-	}
+	})
 }
 
 // TestLive: an ended bar is refused with 410 bar_ended.
