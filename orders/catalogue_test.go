@@ -78,10 +78,7 @@ func eventCatalogue(t *testing.T, eng storetest.Engine) {
 		if _, ok := examples[ev.DetailType]; ok {
 			continue
 		}
-		var env presso.Envelope
-		if err := json.Unmarshal(ev.Payload, &env); err != nil {
-			t.Fatal(err)
-		}
+		env := envelope(t, ev)
 		examples[ev.DetailType] = env
 	}
 

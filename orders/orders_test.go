@@ -65,6 +65,16 @@ func newEnv(t testing.TB, eng storetest.Engine, tweak func(*presso.Bar)) *env {
 	return e
 }
 
+// envelope is the event an outbox row holds.
+func envelope(t testing.TB, ev store.Outboxed) presso.Envelope {
+	t.Helper()
+	var env presso.Envelope
+	if err := json.Unmarshal(ev.Payload, &env); err != nil {
+		t.Fatal(err)
+	}
+	return env
+}
+
 func (e *env) bar(id string) *presso.Bar {
 	e.t.Helper()
 	b, err := e.cfg.Get(e.ctx, id)
@@ -156,19 +166,27 @@ func asError(err error, target **presso.Error) bool {
 	return false
 }
 
+// sweepFires moves the clock to 1 s before a deadline due in d and then to
+// it: the sweep fires nothing before and exactly one order at it. at is
+// the deadline's second of the order's wait, for the messages.
+func (e *env) sweepFires(t *testing.T, d time.Duration, at int) {
+	t.Helper()
+	e.clock.Advance(d - time.Second)
+	if n := e.sweep(); n != 0 {
+		t.Fatalf("sweep at %ds fired %d, want 0", at-1, n)
+	}
+	e.clock.Advance(time.Second)
+	if n := e.sweep(); n != 1 {
+		t.Fatalf("sweep at %ds fired %d, want 1", at, n)
+	}
+}
+
 func TestTimeouts(t *testing.T) {
 	storetest.EachEngine(t, func(t *testing.T, eng storetest.Engine) {
 		t.Run("customer", func(t *testing.T) {
 			e := newEnv(t, eng, nil)
 			o := e.start(customer(1))
-			e.clock.Advance(299 * time.Second)
-			if n := e.sweep(); n != 0 {
-				t.Fatalf("sweep at 299s fired %d, want 0", n)
-			}
-			e.clock.Advance(time.Second)
-			if n := e.sweep(); n != 1 {
-				t.Fatalf("sweep at 300s fired %d, want 1", n)
-			}
+			e.sweepFires(t, 300*time.Second, 300)
 			got := e.get(o.ID)
 			if got.State != presso.StateTimedOut || got.Cause != presso.CauseCustomer || got.Deadline != nil || got.Number != 0 {
 				t.Fatalf("order = %s/%s deadline %v number %d, want timed_out/customer, no deadline, no number", got.State, got.Cause, got.Deadline, got.Number)
@@ -196,14 +214,7 @@ func TestTimeouts(t *testing.T) {
 			if _, err := e.p.Fire(e.ctx, barista, o.ID, orders.TriggerMake, orders.SubmitInput{}); err != nil {
 				t.Fatal(err)
 			}
-			e.clock.Advance(299 * time.Second)
-			if n := e.sweep(); n != 0 {
-				t.Fatalf("sweep at 899s fired %d, want 0", n)
-			}
-			e.clock.Advance(time.Second)
-			if n := e.sweep(); n != 1 {
-				t.Fatalf("sweep at 900s fired %d, want 1", n)
-			}
+			e.sweepFires(t, 300*time.Second, 900)
 			got := e.get(o.ID)
 			if got.State != presso.StateTimedOut || got.Cause != presso.CauseBarista || got.Number != 1 {
 				t.Fatalf("order = %s/%s #%d, want timed_out/barista #1", got.State, got.Cause, got.Number)
@@ -609,10 +620,7 @@ func TestEventPayloads(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, ev := range evs {
-			var env presso.Envelope
-			if err := json.Unmarshal(ev.Payload, &env); err != nil {
-				t.Fatal(err)
-			}
+			env := envelope(t, ev)
 			if env.ID != ev.ID || env.EventID != "demo" || env.Detail["eventId"] != "demo" || env.Detail["orderId"] != o.ID {
 				t.Errorf("%s envelope = %+v, want ids matching", ev.DetailType, env)
 			}
@@ -640,8 +648,7 @@ func TestUnmake(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		var last presso.Envelope
-		json.Unmarshal(evs[len(evs)-1].Payload, &last)
+		last := envelope(t, evs[len(evs)-1])
 		if last.DetailType != presso.OrderManagerMakeOrder || last.Detail["baristaUserId"] != "" || last.Detail["eventId"] != "demo" {
 			t.Fatalf("unmake event = %s %v, want MakeOrder with an empty baristaUserId and the eventId", last.DetailType, last.Detail)
 		}
@@ -959,10 +966,7 @@ func TestRedeem(t *testing.T) {
 				t.Fatal(err)
 			}
 			last := batch[len(batch)-1]
-			var env presso.Envelope
-			if err := json.Unmarshal(last.Payload, &env); err != nil {
-				t.Fatal(err)
-			}
+			env := envelope(t, last)
 			gotReason, _ := env.Detail["reason"].(string)
 			if last.DetailType != presso.OrderProcessorShopUnavailable {
 				gotReason = ""

@@ -82,10 +82,7 @@ func TestWalkup(t *testing.T) {
 			if ev.OrderID != o.ID {
 				continue
 			}
-			var env presso.Envelope
-			if err := json.Unmarshal(ev.Payload, &env); err != nil {
-				t.Fatal(err)
-			}
+			env := envelope(t, ev)
 			if _, ok := (publisher.Channel{Kind: publisher.Board, EventID: "demo"}).Match(&env); !ok {
 				t.Errorf("%s is not on the board", env.DetailType)
 			}
@@ -294,10 +291,7 @@ func TestCall(t *testing.T) {
 			t.Fatal(err)
 		}
 		last := evs[len(evs)-1]
-		var env presso.Envelope
-		if err := json.Unmarshal(last.Payload, &env); err != nil {
-			t.Fatal(err)
-		}
+		env := envelope(t, last)
 		if last.DetailType != presso.OrderManagerOrderCalled || env.Detail["userId"] != "cus_1" || env.Detail["Message"] != "Order 1 is ready: please collect it" ||
 			env.Detail["order"].(map[string]any)["calledAt"] != "2026-11-25T10:00:05Z" {
 			t.Fatalf("last event = %s %v, want OrderCalled for cus_1 with calledAt 10:00:05", last.DetailType, env.Detail)
