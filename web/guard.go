@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"net/netip"
 	"strings"
-	"sync"
 	"time"
 
 	"presso"
@@ -92,40 +91,20 @@ func (s *Server) trusted(a netip.Addr) bool {
 }
 
 // slots counts open SSE streams in all and per client address.
-type slots struct {
-	total, perAddr int // 0: no cap
-	mu             sync.Mutex
-	open           int
-	by             map[string]int
-}
+type slots struct{ streams *tally }
 
-func newSlots(total, perAddr int) *slots {
-	return &slots{total: total, perAddr: perAddr, by: map[string]int{}}
-}
+func newSlots(total, perAddr int) *slots { return &slots{newTally(total, perAddr)} }
 
 // take holds a slot for a stream from ip until release is called.
 func (sl *slots) take(ip string) (release func(), err error) {
-	sl.mu.Lock()
-	defer sl.mu.Unlock()
-	switch {
-	case sl.total > 0 && sl.open >= sl.total:
-		return nil, presso.E(presso.KindLimited, presso.CodeRateLimited, "this server has %d live streams open, its most: try again shortly", sl.total)
-	case sl.perAddr > 0 && sl.by[ip] >= sl.perAddr:
-		return nil, presso.E(presso.KindLimited, presso.CodeRateLimited, "%d live streams are open from this address already", sl.perAddr)
+	release, full := sl.streams.hold(ip, true)
+	switch full {
+	case "total":
+		return nil, presso.E(presso.KindLimited, presso.CodeRateLimited, "this server has %d live streams open, its most: try again shortly", sl.streams.total)
+	case "key":
+		return nil, presso.E(presso.KindLimited, presso.CodeRateLimited, "%d live streams are open from this address already", sl.streams.perKey)
 	}
-	sl.open++
-	sl.by[ip]++
-	var once sync.Once
-	return func() {
-		once.Do(func() {
-			sl.mu.Lock()
-			defer sl.mu.Unlock()
-			sl.open--
-			if sl.by[ip]--; sl.by[ip] <= 0 {
-				delete(sl.by, ip)
-			}
-		})
-	}, nil
+	return release, nil
 }
 
 // openStream is the start of every SSE stream: it takes a stream slot

@@ -18,20 +18,65 @@ import (
 // carry many clients.
 type Listener struct {
 	net.Listener
-	total, perAddr int // 0: no cap
-	trusted        []netip.Prefix
-	log            *slog.Logger
-
-	mu      sync.Mutex
-	open    int
-	by      map[string]int
+	conns   *tally // per client address
+	trusted []netip.Prefix
+	log     *slog.Logger
 	refused atomic.Int64
-	logged  time.Time // when a refusal was last logged
+
+	mu     sync.Mutex
+	logged time.Time // when a refusal was last logged
 }
 
 // LimitListener wraps ln with the caps.
 func LimitListener(ln net.Listener, total, perAddr int, trusted []netip.Prefix, log *slog.Logger) *Listener {
-	return &Listener{Listener: ln, total: total, perAddr: perAddr, trusted: trusted, log: log, by: map[string]int{}}
+	return &Listener{Listener: ln, conns: newTally(total, perAddr), trusted: trusted, log: log}
+}
+
+// tally counts what is held, in all and per key, within caps (0: none):
+// the connections of a Listener, the SSE streams of a server.
+type tally struct {
+	total, perKey int
+	mu            sync.Mutex
+	held          int
+	by            map[string]int
+}
+
+func newTally(total, perKey int) *tally {
+	return &tally{total: total, perKey: perKey, by: map[string]int{}}
+}
+
+// hold counts one more for key, unless that would pass a cap: then it
+// names the cap, "total" or "key" (the per-key cap only when capped).
+// release gives the place back, once however often it is called.
+func (c *tally) hold(key string, capped bool) (release func(), full string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	switch {
+	case c.total > 0 && c.held >= c.total:
+		return nil, "total"
+	case capped && c.perKey > 0 && c.by[key] >= c.perKey:
+		return nil, "key"
+	}
+	c.held++
+	c.by[key]++
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			c.mu.Lock()
+			defer c.mu.Unlock()
+			c.held--
+			if c.by[key]--; c.by[key] <= 0 {
+				delete(c.by, key)
+			}
+		})
+	}, ""
+}
+
+// count is how many are held now.
+func (c *tally) count() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.held
 }
 
 // Accept returns the next connection within the caps, closing those over
@@ -43,7 +88,7 @@ func (l *Listener) Accept() (net.Conn, error) {
 			return nil, err
 		}
 		key, capped := l.keyOf(c.RemoteAddr())
-		if release, ok := l.admit(key, capped); ok {
+		if release, full := l.conns.hold(key, capped); full == "" {
 			return &limitedConn{Conn: c, release: release}, nil
 		}
 		c.Close()
@@ -56,11 +101,7 @@ func (l *Listener) Accept() (net.Conn, error) {
 func (l *Listener) Refused() int64 { return l.refused.Load() }
 
 // Open is how many connections are held now.
-func (l *Listener) Open() int {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.open
-}
+func (l *Listener) Open() int { return l.conns.count() }
 
 // keyOf is the address a connection is counted under, and whether the
 // per-address cap applies to it.
@@ -78,24 +119,6 @@ func (l *Listener) keyOf(addr net.Addr) (string, bool) {
 	return auth.AddressKey(a.String()), true
 }
 
-func (l *Listener) admit(key string, capped bool) (func(), bool) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.total > 0 && l.open >= l.total || capped && l.perAddr > 0 && l.by[key] >= l.perAddr {
-		return nil, false
-	}
-	l.open++
-	l.by[key]++
-	return func() {
-		l.mu.Lock()
-		defer l.mu.Unlock()
-		l.open--
-		if l.by[key]--; l.by[key] <= 0 {
-			delete(l.by, key)
-		}
-	}, true
-}
-
 // noteRefusal logs refusals at most once a minute: under attack there
 // are thousands.
 func (l *Listener) noteRefusal(key string) {
@@ -108,23 +131,21 @@ func (l *Listener) noteRefusal(key string) {
 	if quiet {
 		l.logged = now
 	}
-	open := l.open
 	l.mu.Unlock()
 	if quiet {
-		l.log.Warn("connections over the cap are being closed", "addr", key, "open", open, "cap", l.total,
-			"perAddr", l.perAddr, "refused", l.refused.Load())
+		l.log.Warn("connections over the cap are being closed", "addr", key, "open", l.conns.count(), "cap", l.conns.total,
+			"perAddr", l.conns.perKey, "refused", l.refused.Load())
 	}
 }
 
-// limitedConn gives its place back once, when it is closed.
+// limitedConn gives its place back when it is closed.
 type limitedConn struct {
 	net.Conn
-	once    sync.Once
 	release func()
 }
 
 func (c *limitedConn) Close() error {
 	err := c.Conn.Close()
-	c.once.Do(c.release)
+	c.release()
 	return err
 }
