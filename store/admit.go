@@ -40,12 +40,16 @@ const (
 	PriorityNew
 )
 
-// maxWait is the longest new work is let wait for the writer: past it the
-// caller is told the server is busy.
-const maxWait = 50 * time.Millisecond
-
 // retryAfter is when a caller turned away is told to try again.
 const retryAfter = time.Second
+
+// maxWait is the longest new work is let wait for the writer: past it the
+// caller is told the server is busy. It is retryAfter because a customer
+// told to come back loses that much anyway: refusing sooner would turn
+// away a burst (fifty phones scanning the same code in one second) that
+// the writer clears in a fraction of it, and waiting longer only queues
+// what overload would make later still.
+const maxWait = retryAfter
 
 type priorityKey struct{}
 
