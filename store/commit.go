@@ -108,11 +108,16 @@ func (w *writer) do(ctx context.Context, fn func(*Tx) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	err := w.wait(ctx, fn)
+	if overloaded(err) {
+		w.counts.refused.Add(1)
+	}
+	return err
+}
+
+func (w *writer) wait(ctx context.Context, fn func(*Tx) error) error {
 	c := &call{ctx: ctx, fn: fn, prio: priorityOf(ctx), msg: make(chan turn, 1), ran: make(chan error, 1)}
 	if err := w.q.push(c); err != nil {
-		if overloaded(err) {
-			w.counts.refused.Add(1)
-		}
 		return err
 	}
 	var t turn
