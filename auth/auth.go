@@ -16,6 +16,7 @@ import (
 	"net/mail"
 	"runtime"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/crypto/argon2"
@@ -67,6 +68,7 @@ type Service struct {
 	wake    func()        // tells the relay an event is waiting; nil to let it poll
 	// sessions caches Identify's lookups (cache.go).
 	sessions *sessionCache
+	hashes   atomic.Int32 // password hashes running (memory.go)
 }
 
 // DefaultAddressLimit is how many sign-ins one client address may make a
@@ -279,13 +281,13 @@ func (s *Service) StaffSignIn(ctx context.Context, ip, username, password string
 	}
 	st, err := s.db.StaffByUsername(ctx, username)
 	if presso.IsKind(err, presso.KindNotFound) {
-		CheckPassword(password, dummyHash) // spend the same time as a real check
+		s.checkPassword(password, dummyHash) // spend the same time as a real check
 		return Session{}, badCredentials()
 	}
 	if err != nil {
 		return Session{}, err
 	}
-	if !CheckPassword(password, st.PasswordHash) {
+	if !s.checkPassword(password, st.PasswordHash) {
 		return Session{}, badCredentials()
 	}
 	if err := s.db.Tx(ctx, func(tx *store.Tx) error { return tx.ClearBackoff(ctx, key) }); err != nil {
@@ -570,7 +572,7 @@ func (s *Service) CreateStaff(ctx context.Context, who presso.Identity, username
 		return presso.Identity{}, presso.Invalid("role", "role must be admin, barista or display")
 	}
 	id := presso.Identity{ID: presso.NewID("stf"), Kind: "staff", Name: username, Role: role, EventID: eventID}
-	hash := HashPassword(password)
+	hash := s.hashPassword(password)
 	err := s.db.Tx(ctx, func(tx *store.Tx) error {
 		now := s.now()
 		if err := tx.CreateStaff(ctx, store.Staff{ID: id.ID, Username: username, PasswordHash: hash, Role: role, EventID: eventID}, now); err != nil {
@@ -607,7 +609,7 @@ func (s *Service) EnsureAccounts(ctx context.Context, demoBar string) (string, e
 		for _, a := range [][2]string{{"admin", presso.RoleAdmin}, {"barista", presso.RoleBarista}, {"display", presso.RoleDisplay}} {
 			_, err := s.CreateStaff(ctx, admin, a[0], a[0], a[1], demoBar)
 			if presso.IsKind(err, presso.KindConflict) {
-				err = s.db.Tx(ctx, func(tx *store.Tx) error { return tx.SetStaffPassword(ctx, a[0], HashPassword(a[0])) })
+				err = s.db.Tx(ctx, func(tx *store.Tx) error { return tx.SetStaffPassword(ctx, a[0], s.hashPassword(a[0])) })
 			}
 			if err != nil {
 				return "", fmt.Errorf("demo account %s: %w", a[0], err)

@@ -69,7 +69,7 @@ func (s *Service) UpdateStaff(ctx context.Context, who presso.Identity, username
 		if err := CheckNewPassword(username, *p.Password, "password"); err != nil {
 			return store.StaffAccount{}, err
 		}
-		hash = HashPassword(*p.Password) // before the transaction: it takes a while
+		hash = s.hashPassword(*p.Password) // before the transaction: it takes a while
 	}
 	err := s.db.Tx(ctx, func(tx *store.Tx) error {
 		st, err := tx.StaffByUsername(ctx, username)
@@ -225,10 +225,10 @@ func (s *Service) ChangePassword(ctx context.Context, who presso.Identity, curre
 	if err != nil {
 		return Session{}, err
 	}
-	if st.ID != who.ID || !CheckPassword(current, st.PasswordHash) {
+	if st.ID != who.ID || !s.checkPassword(current, st.PasswordHash) {
 		return Session{}, presso.Invalid("current", "that is not your current password")
 	}
-	hash := HashPassword(next)
+	hash := s.hashPassword(next)
 	var sess Session
 	err = s.db.Tx(ctx, func(tx *store.Tx) error {
 		if err := tx.SetStaffPassword(ctx, st.Username, hash); err != nil {
@@ -267,7 +267,7 @@ func (s *Service) hashSlot(ctx context.Context) (func(), error) {
 // do it). The password is returned once and stored only as a hash.
 func (s *Service) ResetPassword(ctx context.Context, username string) (string, error) {
 	password := presso.RandomString(20, passwordAlphabet)
-	hash := HashPassword(password)
+	hash := s.hashPassword(password)
 	err := s.db.Tx(ctx, func(tx *store.Tx) error {
 		st, err := tx.StaffByUsername(ctx, username)
 		if err != nil {
