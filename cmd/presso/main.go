@@ -80,6 +80,7 @@ func parseFlags(args []string, getenv func(string) string, out io.Writer) (optio
 		fmt.Fprint(out, `usage:
   presso [flags]                      run the server (embedded defaults: SQLite + NATS in --data)
   presso load [flags]                 robot customers and baristas against a server, measured (presso load -h)
+  presso load-streams [flags]         what open SSE streams cost a server (presso load-streams -h)
   presso export --event ID [flags]    one bar as JSON (presso export -h)
   presso import [flags]               a bar exported elsewhere, into this deployment (presso import -h)
 
@@ -193,6 +194,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		switch args[0] {
 		case "load":
 			return load.Run(ctx, args[1:], getenv, stdout)
+		case "load-streams":
+			return load.Streams(ctx, args[1:], getenv, stdout)
 		case "export":
 			return runExport(ctx, args[1:], getenv, stdout)
 		case "import":
