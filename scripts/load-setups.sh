@@ -5,7 +5,7 @@
 #   pg-1       one replica on PostgreSQL + a NATS server
 #   pg-2       two replicas on PostgreSQL + a NATS server, robots spread over both
 # Prints each run's summary lines and a table of medians.
-#   scripts/load-bench.sh [RUNS] [load flags…]
+#   scripts/load-setups.sh [RUNS] [load flags…]   (also: scripts/load-bench.sh [RUNS] [load flags…])
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=${1:-3}
@@ -13,6 +13,8 @@ shift || true
 loadargs=(--setup --customers 1500 --rate 100 --duration 15s --baristas 20 --barista-think 50ms --cancel-ratio 0.1 "$@")
 work=$(mktemp -d /tmp/presso-bench.XXXX)
 chmod 755 "$work" # PostgreSQL runs as its own user and must reach its directory
+# One loopback address stands for the whole venue: lift the per-address caps.
+limits="--max-conns-per-addr 100000 --max-streams-per-addr 100000 --name-orders-per-addr 100000"
 pids=()
 cleanup() {
 	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
@@ -42,7 +44,7 @@ run_one() { # name run
 	case $name in
 	embedded)
 		local p; p=$(port)
-		"$work/presso" --dev --addr 127.0.0.1:$p --data "$dir/data" --log-level warn --signin-rate 100000 >"$dir/presso.log" 2>&1 &
+		"$work/presso" --dev --addr 127.0.0.1:$p --data "$dir/data" --log-level warn --signin-rate 100000 $limits >"$dir/presso.log" 2>&1 &
 		pids+=($!)
 		urls=http://127.0.0.1:$p
 		db=$dir/data/presso.db
@@ -57,7 +59,7 @@ run_one() { # name run
 		pids+=($!)
 		for i in $(seq 1 "$replicas"); do
 			local p; p=$(port)
-			"$work/presso" --dev --addr 127.0.0.1:$p --data "$dir/r$i" --db "$db" --nats nats://127.0.0.1:$np --log-level warn --signin-rate 100000 >"$dir/r$i.log" 2>&1 &
+			"$work/presso" --dev --addr 127.0.0.1:$p --data "$dir/r$i" --db "$db" --nats nats://127.0.0.1:$np --log-level warn --signin-rate 100000 $limits >"$dir/r$i.log" 2>&1 &
 			pids+=($!)
 			urls=${urls:+$urls,}http://127.0.0.1:$p
 		done
