@@ -2,11 +2,13 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"syscall"
@@ -299,19 +301,21 @@ func TestCrashReplica(t *testing.T) {
 
 // TestPostgresRestart restarts PostgreSQL under load: requests caught by
 // the restart fail cleanly with 503, the replicas reconnect by themselves,
-// and nothing is lost.
+// and nothing is lost. The server restarted is one of its own, so the
+// other packages' tests, which run meanwhile on the shared one, are not
+// cut off.
 func TestPostgresRestart(t *testing.T) {
 	if testing.Short() {
 		t.Skip("crash test")
 	}
-	server := storetest.PostgresServer(t)
+	storetest.PostgresServer(t) // skips, or fails under PRESSO_REQUIRE_ALL, where there is none
 	if os.Getenv("PRESSO_PG_DATA") == "" {
 		if requireAll() {
-			t.Fatal("PRESSO_PG_DATA is not set: start PostgreSQL with .ci/postgres.sh so the test can restart it")
+			t.Fatal("PRESSO_PG_DATA is not set: start PostgreSQL with .ci/postgres.sh so the test can start one of its own")
 		}
-		t.Skip("PRESSO_PG_DATA is not set: this test restarts a server started by .ci/postgres.sh")
+		t.Skip("PRESSO_PG_DATA is not set: this test starts a server of its own with .ci/postgres.sh")
 	}
-	dsn := storetest.FreshPostgres(t, server)
+	dsn, restartPostgres := ownPostgres(t)
 	r, admin := startReplicas(t, 2, dsn)
 
 	// Robots through replica 1; through replica 2, customers whose every
@@ -347,10 +351,7 @@ func TestPostgresRestart(t *testing.T) {
 		}
 	}()
 	time.Sleep(1500 * time.Millisecond)
-	restart := exec.Command("bash", "../../.ci/postgres.sh", "restart")
-	if out, err := restart.CombinedOutput(); err != nil {
-		t.Fatalf("restart postgres: %v\n%s", err, out)
-	}
+	restartPostgres()
 	if err := <-loaded; err != nil {
 		t.Fatalf("load: %v\n%s", err, log.String())
 	}
@@ -378,4 +379,27 @@ func TestPostgresRestart(t *testing.T) {
 	time.Sleep(4 * time.Second) // orders cut short by the restart run out their waits
 	rep := checkInvariants(t, dsn)
 	t.Logf("PostgreSQL restarted under load: %d orders %v; direct requests answered %v", rep.Orders, rep.States, statuses)
+}
+
+// ownPostgres starts a PostgreSQL server for one test with .ci/postgres.sh
+// (in a directory of its own, on a port of its own), stopped when the test
+// ends. It returns the server's URL and a function that restarts it.
+func ownPostgres(t *testing.T) (string, func()) {
+	t.Helper()
+	dir := filepath.Join(os.TempDir(), fmt.Sprintf("presso-pg-own-%d-%d", os.Getpid(), time.Now().UnixNano()))
+	script := func(cmd string) string {
+		c := exec.Command("bash", "../../.ci/postgres.sh", cmd)
+		c.Env = append(os.Environ(), "PRESSO_PG_DIR="+dir, "PRESSO_PG_DATA="+filepath.Join(dir, "data"))
+		out, err := c.CombinedOutput()
+		if err != nil {
+			t.Fatalf(".ci/postgres.sh %s: %v\n%s", cmd, err, out)
+		}
+		return string(out)
+	}
+	t.Cleanup(func() { script("stop") })
+	m := regexp.MustCompile(`PRESSO_TEST_POSTGRES_URL='([^']+)'`).FindStringSubmatch(script("start"))
+	if m == nil {
+		t.Fatal(".ci/postgres.sh start printed no PRESSO_TEST_POSTGRES_URL")
+	}
+	return m[1], func() { script("restart") }
 }
