@@ -141,6 +141,15 @@ func TestMetrics(t *testing.T) {
 		return series(fams["presso_sse_connections"])["channel=board"] == 0
 	})
 	_ = o
+	res, err := http.Get(strings.TrimSuffix(url, "/metrics") + "/debug/pprof/goroutine?debug=1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != 200 || !strings.Contains(string(body), "goroutine profile: total") {
+		t.Errorf("GET /debug/pprof/goroutine on the metrics listener = %d %.80q, want the goroutine profile", res.StatusCode, body)
+	}
 
 	promtool, err := exec.LookPath("promtool")
 	if err != nil {

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"time"
 
 	"presso/metrics"
@@ -50,6 +51,12 @@ func (a *app) startMetrics(addr string) error {
 	}
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", a.obs.metrics.Handler())
+	// The profiles answer "why is it slow" on the server that is slow;
+	// they are here, and not on the apps' listener, because this one is
+	// the operator's own.
+	mux.HandleFunc("GET /debug/pprof/", pprof.Index)
+	mux.HandleFunc("GET /debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("GET /debug/pprof/trace", pprof.Trace)
 	a.obs.ln, a.obs.http = ln, &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	return nil
 }
