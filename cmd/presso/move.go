@@ -13,14 +13,24 @@ import (
 	"presso/store"
 )
 
-// moveFlags are the flags export and import share: where the database is.
-func moveFlags(name string, getenv func(string) string, out io.Writer) (*flag.FlagSet, *string, *string, *string) {
-	fs := flag.NewFlagSet("presso "+name, flag.ContinueOnError)
+// offlineFlags are the flags of the commands that work on the database
+// with no server running (export, import, reset-password): where the
+// database is. open opens it once the flags are parsed.
+func offlineFlags(name string, getenv func(string) string, out io.Writer) (fs *flag.FlagSet, open func(context.Context) (*store.DB, error)) {
+	fs = flag.NewFlagSet("presso "+name, flag.ContinueOnError)
 	fs.SetOutput(out)
 	data := fs.String("data", firstNonEmpty(getenv("PRESSO_DATA"), "presso-data"), "data directory of an embedded (SQLite) deployment")
 	db := fs.String("db", getenv("PRESSO_DB"), "database URL (postgres://…); overrides --data")
+	open = func(ctx context.Context) (*store.DB, error) { return store.Open(ctx, dsnOf(*data, *db)) }
+	return fs, open
+}
+
+// moveFlags are the flags export and import share: where the database is
+// and the file.
+func moveFlags(name string, getenv func(string) string, out io.Writer) (*flag.FlagSet, func(context.Context) (*store.DB, error), *string) {
+	fs, open := offlineFlags(name, getenv, out)
 	file := fs.String("file", "-", "file to write (export) or read (import); - is stdout/stdin")
-	return fs, data, db, file
+	return fs, open, file
 }
 
 func firstNonEmpty(a, b string) string {
@@ -40,7 +50,7 @@ func dsnOf(data, db string) string {
 // runExport is "presso export --event ID": one bar's configuration, menu,
 // counters, orders, history and events as JSON.
 func runExport(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
-	fs, data, db, file := moveFlags("export", getenv, stdout)
+	fs, open, file := moveFlags("export", getenv, stdout)
 	event := fs.String("event", "", "the bar (event id) to export")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -48,7 +58,7 @@ func runExport(ctx context.Context, args []string, getenv func(string) string, s
 	if *event == "" {
 		return fmt.Errorf("export: --event is required")
 	}
-	d, err := store.Open(ctx, dsnOf(*data, *db))
+	d, err := open(ctx)
 	if err != nil {
 		return err
 	}
@@ -81,7 +91,7 @@ func runExport(ctx context.Context, args []string, getenv func(string) string, s
 // database. Run it while the old deployment is stopped, so nothing changes
 // after the export.
 func runImport(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer, stdin io.Reader) error {
-	fs, data, db, file := moveFlags("import", getenv, stdout)
+	fs, open, file := moveFlags("import", getenv, stdout)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -98,7 +108,7 @@ func runImport(ctx context.Context, args []string, getenv func(string) string, s
 	if err := json.NewDecoder(r).Decode(&x); err != nil {
 		return fmt.Errorf("import: reading the export: %w", err)
 	}
-	d, err := store.Open(ctx, dsnOf(*data, *db))
+	d, err := open(ctx)
 	if err != nil {
 		return err
 	}

@@ -2,14 +2,12 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
 	"time"
 
 	"presso/auth"
-	"presso/store"
 )
 
 // runResetPassword is "presso reset-password --user NAME": a new password
@@ -17,10 +15,7 @@ import (
 // sign-in needed) and printed once. It is how a lost admin password is
 // recovered. The account's sessions end.
 func runResetPassword(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
-	fs := flag.NewFlagSet("presso reset-password", flag.ContinueOnError)
-	fs.SetOutput(stdout)
-	data := fs.String("data", firstNonEmpty(getenv("PRESSO_DATA"), "presso-data"), "data directory of an embedded (SQLite) deployment")
-	db := fs.String("db", getenv("PRESSO_DB"), "database URL (postgres://…); overrides --data")
+	fs, open := offlineFlags("reset-password", getenv, stdout)
 	user := fs.String("user", "", "the staff account's username")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -28,7 +23,7 @@ func runResetPassword(ctx context.Context, args []string, getenv func(string) st
 	if *user == "" {
 		return fmt.Errorf("reset-password: --user is required")
 	}
-	d, err := store.Open(ctx, dsnOf(*data, *db))
+	d, err := open(ctx)
 	if err != nil {
 		return err
 	}
