@@ -64,19 +64,25 @@ func TestEstimate(t *testing.T) {
 		if a5.EstimatedReadyAt != nil {
 			t.Errorf("with no made completions, the estimate is %v, want none", a5.EstimatedReadyAt)
 		}
-		fire(barista, a1, orders.TriggerMake)
-		fire(other, a2, orders.TriggerMake)
-		set("10:01:00")
-		fire(barista, a1, orders.TriggerComplete)
-		fire(barista, a3, orders.TriggerMake)
-		set("10:01:30")
-		fire(barista, a3, orders.TriggerComplete)
-		fire(barista, a5, orders.TriggerMake)
-		set("10:02:00")
-		fire(other, a2, orders.TriggerComplete)
-		fire(other, a4, orders.TriggerMake)
-		set("10:02:15")
-		fire(barista, a5, orders.TriggerComplete)
+		for _, step := range []struct {
+			at string
+			by presso.Identity
+			o  *presso.Order
+			tr orders.Trigger
+		}{
+			{"10:00:00", barista, a1, orders.TriggerMake},
+			{"10:00:00", other, a2, orders.TriggerMake},
+			{"10:01:00", barista, a1, orders.TriggerComplete},
+			{"10:01:00", barista, a3, orders.TriggerMake},
+			{"10:01:30", barista, a3, orders.TriggerComplete},
+			{"10:01:30", barista, a5, orders.TriggerMake},
+			{"10:02:00", other, a2, orders.TriggerComplete},
+			{"10:02:00", other, a4, orders.TriggerMake},
+			{"10:02:15", barista, a5, orders.TriggerComplete},
+		} {
+			set(step.at)
+			fire(step.by, step.o, step.tr)
+		}
 		if got := estimate(a4); got != nil {
 			t.Errorf("after four completions, the making order's estimate is %v, want none", got)
 		}

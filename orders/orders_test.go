@@ -520,20 +520,27 @@ func TestStartRejections(t *testing.T) {
 	})
 }
 
+// limitReached checks that customer 1's next scan is refused as
+// limit_reached, to be tried again at retry.
+func (e *env) limitReached(t *testing.T, what string, retry time.Time) {
+	t.Helper()
+	_, err := e.p.Start(e.ctx, customer(1), "demo", e.code("demo").Code)
+	var pe *presso.Error
+	if !asError(err, &pe) || pe.Code != presso.CodeLimitReached {
+		t.Fatalf("%s: %v, want limit_reached", what, err)
+	}
+	if !pe.RetryAt.Equal(retry) {
+		t.Fatalf("%s: retryAt = %v, want %v", what, pe.RetryAt, retry)
+	}
+}
+
 func TestCustomerLimit(t *testing.T) {
 	storetest.EachEngine(t, func(t *testing.T, eng storetest.Engine) {
 		t.Run("not off by one", func(t *testing.T) {
 			e := newEnv(t, eng, func(b *presso.Bar) { b.Limits.MaxPerCustomer = 2 })
 			e.start(customer(1))
 			e.start(customer(1))
-			_, err := e.p.Start(e.ctx, customer(1), "demo", e.code("demo").Code)
-			var pe *presso.Error
-			if !asError(err, &pe) || pe.Code != presso.CodeLimitReached {
-				t.Fatalf("third order: %v, want limit_reached", err)
-			}
-			if want := time.Date(2026, 11, 26, 0, 0, 0, 0, time.UTC); !pe.RetryAt.Equal(want) {
-				t.Fatalf("retryAt = %v, want %v", pe.RetryAt, want)
-			}
+			e.limitReached(t, "third order", time.Date(2026, 11, 26, 0, 0, 0, 0, time.UTC))
 		})
 		t.Run("cancelled and timed out do not count", func(t *testing.T) {
 			e := newEnv(t, eng, nil)
@@ -563,14 +570,8 @@ func TestCustomerLimit(t *testing.T) {
 			e.clock.Advance(30 * time.Minute)                                            // 10:30 UTC = 23:30 in Auckland
 			e.start(customer(1))
 			e.clock.Advance(20 * time.Minute) // 23:50 local: same day
-			_, err := e.p.Start(e.ctx, customer(1), "demo", e.code("demo").Code)
-			var pe *presso.Error
-			if !asError(err, &pe) || pe.Code != presso.CodeLimitReached {
-				t.Fatalf("same local day: %v, want limit_reached", err)
-			}
-			if want := time.Date(2026, 11, 25, 11, 0, 0, 0, time.UTC); !pe.RetryAt.Equal(want) {
-				t.Fatalf("retryAt = %v, want local midnight %v", pe.RetryAt, want)
-			}
+			// Tried again at local midnight.
+			e.limitReached(t, "same local day", time.Date(2026, 11, 25, 11, 0, 0, 0, time.UTC))
 			e.clock.Advance(15 * time.Minute) // 00:05 local, next day; still the 25th in UTC
 			e.start(customer(1))
 		})
