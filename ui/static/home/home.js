@@ -3,8 +3,9 @@
 // --dev each open bar also offers "Try it without a phone": the order app
 // with the bar's current code, on this machine.
 
-import { get, post, del, enc } from '/static/shared/api.js';
+import { get, del, enc } from '/static/shared/api.js';
 import { h, patch } from '/static/shared/dom.js';
+import { credentials, onSignIn } from '/static/shared/staff.js';
 import { load, pickLanguage, browserLanguages } from '/static/shared/i18n.js';
 
 const $ = (id) => document.getElementById(id);
@@ -104,10 +105,8 @@ function toggleSignIn() {
     $('staff').focus();
     return;
   }
-  const err = h('p', { class: 'form-error', role: 'alert' });
-  const user = h('input', { id: 'signin-user', name: 'username', autocomplete: 'username', required: true, autocapitalize: 'none', spellcheck: 'false' });
-  const pass = h('input', { id: 'signin-pass', name: 'password', type: 'password', autocomplete: 'current-password', required: true });
-  const submit = h('button', { type: 'submit', class: 'btn btn-primary', text: s.t('signIn') });
+  const fields = credentials(s);
+  const { user, pass, err, submit } = fields;
   // method=post: should the script fail mid-way, a native submit must not
   // put the password in the URL.
   const f = h('form', { method: 'post', 'aria-labelledby': 'signin-title' },
@@ -116,24 +115,12 @@ function toggleSignIn() {
     h('label', { for: 'signin-user', text: s.t('username') }), user,
     h('label', { for: 'signin-pass', text: s.t('password') }), pass,
     err, submit);
-  f.addEventListener('submit', async (ev) => {
-    ev.preventDefault();
-    err.textContent = '';
-    submit.disabled = true;
-    submit.setAttribute('aria-busy', 'true');
-    try {
-      const who = await post('/api/staff/session', { username: user.value.trim(), password: pass.value });
-      me = who.kind === 'staff' ? who : null;
-      section.hidden = true;
-      await loadBars(); // staff see more of them (an admin, ended ones)
-      $('staff').focus();
-    } catch (e) {
-      err.textContent = e.status === 0 ? s.t('networkError') : e.message;
-      pass.select();
-    } finally {
-      submit.disabled = false;
-      submit.removeAttribute('aria-busy');
-    }
+  onSignIn(f, fields, s, async (who) => {
+    me = who.kind === 'staff' ? who : null;
+    section.hidden = true;
+    await loadBars(); // staff see more of them (an admin, ended ones)
+    $('staff').focus();
+    return '';
   });
   patch(section, f);
   section.hidden = false;

@@ -1,5 +1,6 @@
-// Staff sign-in for the Display and the Barista board. The server checks
-// every request; the role check here only decides which screen to show.
+// Staff sign-in for the staff apps (the gate) and for the home page's
+// staff form (its parts). The server checks every request; the role check
+// here only decides which screen to show.
 
 import { get, post, del } from '/static/shared/api.js';
 import { h, patch } from '/static/shared/dom.js';
@@ -28,10 +29,8 @@ export async function staffGate(section, event, roles, s) {
 
 function form(section, event, roles, s, me, resolve) {
   const wrongAccount = (who) => s.t('wrongAccount', { name: who.name, role: who.role });
-  const err = h('p', { class: 'form-error', id: 'signin-error', role: 'alert' });
-  const user = h('input', { id: 'signin-user', name: 'username', autocomplete: 'username', required: true, autocapitalize: 'none', spellcheck: 'false' });
-  const pass = h('input', { id: 'signin-pass', name: 'password', type: 'password', autocomplete: 'current-password', required: true });
-  const submit = h('button', { type: 'submit', class: 'btn btn-primary', text: s.t('signIn') });
+  const fields = credentials(s, { id: 'signin-error' });
+  const { user, pass, err, submit } = fields;
   const wrong = me ? h('div', { class: 'notice' },
     h('p', { text: wrongAccount(me) }),
     h('button', {
@@ -48,6 +47,38 @@ function form(section, event, roles, s, me, resolve) {
     h('label', { for: 'signin-pass', text: s.t('password') }), pass,
     err,
     submit);
+  onSignIn(f, fields, s, (who) => {
+    if (!canUse(who, event, roles)) return wrongAccount(who);
+    section.hidden = true;
+    resolve(who);
+    return '';
+  });
+  patch(section, f);
+  section.hidden = false;
+  user.focus();
+}
+
+/**
+ * credentials builds the parts of a staff sign-in form: the username and
+ * password inputs, the error line (with errAttrs) and the submit button.
+ * s: Strings with signIn.
+ */
+export function credentials(s, errAttrs = {}) {
+  return {
+    user: h('input', { id: 'signin-user', name: 'username', autocomplete: 'username', required: true, autocapitalize: 'none', spellcheck: 'false' }),
+    pass: h('input', { id: 'signin-pass', name: 'password', type: 'password', autocomplete: 'current-password', required: true }),
+    err: h('p', { class: 'form-error', role: 'alert', ...errAttrs }),
+    submit: h('button', { type: 'submit', class: 'btn btn-primary', text: s.t('signIn') }),
+  };
+}
+
+/**
+ * onSignIn signs in with the credentials of form f when it is submitted,
+ * busy meanwhile, and hands the account to accept, which returns the error
+ * to show ('' when it took the account). A failed sign-in shows why.
+ * s: Strings with networkError.
+ */
+export function onSignIn(f, { user, pass, err, submit }, s, accept) {
   f.addEventListener('submit', async (ev) => {
     ev.preventDefault();
     submit.disabled = true;
@@ -55,12 +86,7 @@ function form(section, event, roles, s, me, resolve) {
     err.textContent = '';
     try {
       const who = await post('/api/staff/session', { username: user.value.trim(), password: pass.value });
-      if (canUse(who, event, roles)) {
-        section.hidden = true;
-        resolve(who);
-        return;
-      }
-      err.textContent = wrongAccount(who);
+      err.textContent = await accept(who);
     } catch (e) {
       err.textContent = e.status === 0 ? s.t('networkError') : e.message;
       pass.select();
@@ -69,7 +95,4 @@ function form(section, event, roles, s, me, resolve) {
       submit.removeAttribute('aria-busy');
     }
   });
-  patch(section, f);
-  section.hidden = false;
-  user.focus();
 }
