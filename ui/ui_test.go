@@ -117,12 +117,19 @@ func checkAsset(t *testing.T, h http.Handler, u string) {
 	}
 }
 
-func TestNotFound(t *testing.T) {
-	h := New(false)
+// embeddedSite is the production handler and the site it serves, to name
+// its assets' hashed URLs.
+func embeddedSite(t *testing.T) (http.Handler, *site) {
+	t.Helper()
 	s, err := loadSite(embedded)
 	if err != nil {
 		t.Fatal(err)
 	}
+	return New(false), s
+}
+
+func TestNotFound(t *testing.T) {
+	h, s := embeddedSite(t)
 	good := s.url("shared/api.js")
 	other := s.assets["shared/dom.js"].hash
 	for _, tc := range []struct{ name, path string }{
@@ -163,11 +170,7 @@ func TestMethodNotAllowed(t *testing.T) {
 }
 
 func TestConditionalAsset(t *testing.T) {
-	h := New(false)
-	s, err := loadSite(embedded)
-	if err != nil {
-		t.Fatal(err)
-	}
+	h, s := embeddedSite(t)
 	u := s.url("shared/base.css")
 	res := get(t, h, u, "If-None-Match", `"`+s.assets["shared/base.css"].hash+`"`)
 	if res.StatusCode != http.StatusNotModified {
@@ -180,11 +183,7 @@ func TestConditionalAsset(t *testing.T) {
 func TestImports(t *testing.T) {
 	// importSpec finds static import specifiers: `from '…'` and `import '…'`.
 	importSpec := regexp.MustCompile(`(?m)(?:\bfrom\s+|^import\s+)['"]([^'"]+)['"]`)
-	h := New(false)
-	s, err := loadSite(embedded)
-	if err != nil {
-		t.Fatal(err)
-	}
+	h, s := embeddedSite(t)
 	var m struct{ Imports map[string]string }
 	if err := json.Unmarshal([]byte(s.importMap), &m); err != nil {
 		t.Fatal(err)
