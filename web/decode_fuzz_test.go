@@ -75,6 +75,19 @@ func checkDecoded(t *testing.T, data []byte, v any, fresh func() any) {
 	}
 }
 
+// decodeChecked decodes data into v as the handlers do and checks what
+// every outcome must hold: fuzzInvalid for a refusal, checkDecoded for a
+// value. It reports whether v now holds one.
+func decodeChecked(t *testing.T, data []byte, v any, fresh func() any) bool {
+	t.Helper()
+	if err := web.DecodeJSON(bytes.NewReader(data), v); err != nil {
+		fuzzInvalid(t, data, err)
+		return false
+	}
+	checkDecoded(t, data, v, fresh)
+	return true
+}
+
 func FuzzDecodeJSON(f *testing.F) {
 	for _, s := range []string{
 		`{"drink":"flat-white","modifiers":{"milk":"oat"}}`, `{"open":false}`, ``, `{`, `[]`, `null`,
@@ -84,13 +97,7 @@ func FuzzDecodeJSON(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		for _, target := range decodeTargets {
-			v := target.new()
-			err := web.DecodeJSON(bytes.NewReader(data), v)
-			if err != nil {
-				fuzzInvalid(t, data, err)
-				continue
-			}
-			checkDecoded(t, data, v, target.new)
+			decodeChecked(t, data, target.new(), target.new)
 		}
 		// The same body behind the handlers' size limit: either the same
 		// answer, or a body error once the limit is hit.
@@ -133,11 +140,9 @@ func FuzzSubmitInput(f *testing.F) {
 	bar := demoBarForFuzz()
 	f.Fuzz(func(t *testing.T, data []byte) {
 		var in orders.SubmitInput
-		if err := web.DecodeJSON(bytes.NewReader(data), &in); err != nil {
-			fuzzInvalid(t, data, err)
+		if !decodeChecked(t, data, &in, func() any { return &orders.SubmitInput{} }) {
 			return
 		}
-		checkDecoded(t, data, &in, func() any { return &orders.SubmitInput{} })
 		if in.Drink == "" {
 			return // the handler answers 400 drink before resolving
 		}
@@ -202,11 +207,9 @@ func FuzzPatch(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		var p config.Patch
-		if err := web.DecodeJSON(bytes.NewReader(data), &p); err != nil {
-			fuzzInvalid(t, data, err)
+		if !decodeChecked(t, data, &p, func() any { return &config.Patch{} }) {
 			return
 		}
-		checkDecoded(t, data, &p, func() any { return &config.Patch{} })
 		b := config.DemoBar()
 		touched := map[string]bool{"name": p.Name != nil, "open": p.Open != nil, "signInMode": p.SignInMode != nil,
 			"timezone": p.Timezone != nil, "dailyReset": p.DailyReset != nil, "menu": p.Menu != nil,
