@@ -91,8 +91,8 @@ func (l *Listener) Accept() (net.Conn, error) {
 		if release, full := l.conns.hold(key, capped); full == "" {
 			return &limitedConn{Conn: c, release: release}, nil
 		}
+		l.refused.Add(1) // before the close, which the client may see at once
 		c.Close()
-		l.refused.Add(1)
 		l.noteRefusal(key)
 	}
 }
