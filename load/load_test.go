@@ -74,7 +74,7 @@ func TestLoadSummaryCounts(t *testing.T) {
 	var b bytes.Buffer
 	s.writeSummary(&b, time.Second, 2*time.Second)
 	out := strings.Join(strings.Fields(b.String()), " ")
-	for _, want := range []string{
+	containsAll(t, "summary", out,
 		"orders: started=5 completed=2 cancelled=1 timed_out=1 unfinished=1 refused=1 sign_in_failed=0 customers=6",
 		"throughput: 5.0 orders/s started over 1.0s of arrivals, 2.0 orders/s finished over 2.0s",
 		"during arrivals: finished=3 over 1.0s, 3.0 orders/s",
@@ -82,9 +82,16 @@ func TestLoadSummaryCounts(t *testing.T) {
 		"sampled: complete → customer sees ready is timed on the 4 of 6 customers who watched their own stream; 1 heard of their order's end from the board stream",
 		"scan → menu 0 - - - -",
 		"errors: 3 2 POST /api/events/{bar}/orders 409 sold_out",
-	} {
-		if !strings.Contains(out, want) {
-			t.Errorf("summary lacks %q:\n%s", want, out)
+	)
+}
+
+// containsAll checks that text (named what in the messages) contains each
+// of wants.
+func containsAll(t *testing.T, what, text string, wants ...string) {
+	t.Helper()
+	for _, want := range wants {
+		if !strings.Contains(text, want) {
+			t.Errorf("%s lacks %q:\n%s", what, want, text)
 		}
 	}
 }
