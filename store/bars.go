@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"slices"
+	"sync"
 	"time"
 
 	"presso"
@@ -39,16 +41,73 @@ func encodeBarConfig(b *presso.Bar) (string, error) {
 
 const barColumns = `id, name, is_open, config, created_at, qr_epoch`
 
-func scanBar(row scanner) (*presso.Bar, error) {
+// barMemo keeps each bar's settings as last decoded. An order's every
+// transition reads its bar, and decoding the settings' JSON (the whole
+// menu) each time was 5% of the server's CPU per order. It is keyed by
+// the stored text itself, so a change made anywhere, by any replica, is
+// new text and decoded afresh: nothing needs invalidating.
+type barMemo struct {
+	mu sync.Mutex
+	m  map[string]decodedBar // by bar id
+}
+
+type decodedBar struct {
+	text string
+	cfg  barConfig
+}
+
+// maxMemoBars bounds the memo; past it, it starts again.
+const maxMemoBars = 1024
+
+func newBarMemo() *barMemo { return &barMemo{m: make(map[string]decodedBar)} }
+
+// decode returns bar id's settings from their stored text, each caller
+// with a menu of its own to change.
+func (m *barMemo) decode(id, text string) (barConfig, error) {
+	m.mu.Lock()
+	d, ok := m.m[id]
+	m.mu.Unlock()
+	if !ok || d.text != text {
+		d = decodedBar{text: text} // afresh: Unmarshal would keep what the new text leaves out
+		if err := json.Unmarshal([]byte(text), &d.cfg); err != nil {
+			return barConfig{}, fmt.Errorf("bar %s config: %w", id, err)
+		}
+		m.mu.Lock()
+		if len(m.m) >= maxMemoBars {
+			clear(m.m)
+		}
+		m.m[id] = d
+		m.mu.Unlock()
+	}
+	c := d.cfg
+	c.Menu = cloneMenu(c.Menu)
+	return c, nil
+}
+
+func cloneMenu(menu []presso.MenuItem) []presso.MenuItem {
+	if menu == nil {
+		return nil
+	}
+	out := slices.Clone(menu)
+	for i := range out {
+		out[i].Modifiers = slices.Clone(out[i].Modifiers)
+		for j := range out[i].Modifiers {
+			out[i].Modifiers[j].Options = slices.Clone(out[i].Modifiers[j].Options)
+		}
+	}
+	return out
+}
+
+func (m *barMemo) scan(row scanner) (*presso.Bar, error) {
 	var b presso.Bar
 	var cfg string
 	var created, epoch int64
 	if err := row.Scan(&b.ID, &b.Name, &b.Open, &cfg, &created, &epoch); err != nil {
 		return nil, err
 	}
-	var c barConfig
-	if err := json.Unmarshal([]byte(cfg), &c); err != nil {
-		return nil, fmt.Errorf("bar %s config: %w", b.ID, err)
+	c, err := m.decode(b.ID, cfg)
+	if err != nil {
+		return nil, err
 	}
 	b.SignInMode, b.Timezone, b.DailyReset = c.SignInMode, c.Timezone, c.DailyReset
 	b.Menu, b.Limits, b.Timeouts = c.Menu, c.Limits, c.Timeouts
@@ -111,14 +170,14 @@ func (c *Tx) UpdateBar(ctx context.Context, b *presso.Bar, now time.Time) (err e
 // GetBar returns one bar.
 func (c conn) GetBar(ctx context.Context, id string) (_ *presso.Bar, err error) {
 	defer wrap(&err, "store.GetBar")
-	b, err := scanBar(c.q.QueryRowContext(ctx, `SELECT `+barColumns+` FROM bars WHERE id = $1`, id))
+	b, err := c.e.bars.scan(c.q.QueryRowContext(ctx, `SELECT `+barColumns+` FROM bars WHERE id = $1`, id))
 	return b, notFound(err, "bar")
 }
 
 // ListBars returns every bar, by id.
 func (c conn) ListBars(ctx context.Context) (_ []*presso.Bar, err error) {
 	defer wrap(&err, "store.ListBars")
-	return collect(ctx, c.q, nil, `SELECT `+barColumns+` FROM bars ORDER BY id`, scanBar)
+	return collect(ctx, c.q, nil, `SELECT `+barColumns+` FROM bars ORDER BY id`, c.e.bars.scan)
 }
 
 // ReserveCapacity takes one place in the bar's queue if the bar is open and

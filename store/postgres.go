@@ -40,7 +40,7 @@ func openPostgres(dsn string) (*DB, error) {
 	p := stdlib.OpenDB(*cfg)
 	p.SetMaxOpenConns(20)
 	p.SetMaxIdleConns(10)
-	db := &DB{write: p, read: p, engine: postgresEngine}
+	db := &DB{write: p, read: p, engine: postgresEngine.with(newBarMemo())}
 	db.conn = conn{q: pool{db: p}, e: &db.engine}
 	return db, nil
 }

@@ -54,7 +54,7 @@ func openSQLite(ctx context.Context, file string) (*DB, error) {
 	// Every read connection stays open, and so keeps what it prepared.
 	r.SetMaxOpenConns(4)
 	r.SetMaxIdleConns(4)
-	db := &DB{write: w, read: r, engine: sqliteEngine,
+	db := &DB{write: w, read: r, engine: sqliteEngine.with(newBarMemo()),
 		writeStmts: newStmtCache(w, maxStmts), readStmts: newStmtCache(r, maxStmts)}
 	db.conn = conn{q: pool{db: r, cache: db.readStmts}, e: &db.engine}
 	db.writer = newWriter(w, db.writeStmts, &db.engine, &db.counts)

@@ -46,6 +46,14 @@ type engine struct {
 	// snapshot is the isolation under which a read-only transaction sees
 	// one snapshot for all its statements.
 	snapshot sql.IsolationLevel
+	// bars decodes bars' settings (bars.go); one per DB.
+	bars *barMemo
+}
+
+// with is e with a DB's own state.
+func (e engine) with(bars *barMemo) engine {
+	e.bars = bars
+	return e
 }
 
 // DB is a presso database. Reads go to a read pool; writes go through Tx.
