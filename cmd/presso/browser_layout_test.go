@@ -447,10 +447,9 @@ func TestBrowserLayoutPhone(t *testing.T) {
 	saveShot(cy, "layout-phone-landscape-status")
 
 	// Ready, as the phone shows it, in dark mode.
-	var list struct{ Orders []apiOrder }
-	admin.must(200, "GET", "/api/events/hafen/orders?state=queued", nil, &list)
-	admin.must(200, "POST", "/api/orders/"+list.Orders[0].ID+"/make", nil, nil)
-	admin.must(200, "POST", "/api/orders/"+list.Orders[0].ID+"/complete", nil, nil)
+	zoes := onlyQueued(t, admin, "hafen").ID
+	admin.must(200, "POST", "/api/orders/"+zoes+"/make", nil, nil)
+	admin.must(200, "POST", "/api/orders/"+zoes+"/complete", nil, nil)
 	cy.do("portrait", chromedp.EmulateViewport(320, 568, chromedp.EmulateScale(2), chromedp.EmulateMobile, chromedp.EmulateTouch, chromedp.EmulatePortrait))
 	b.wait(shows{cy, "#status .status-big", "Ready for pickup"})
 	axeBoth(cy, "order: ready at 320 px")

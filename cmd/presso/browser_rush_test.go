@@ -125,7 +125,7 @@ func TestBrowserRush(t *testing.T) {
 	customer.goTo("/order/demo?code=" + url.QueryEscape(s.code(t, admin, "demo")))
 	customer.nameSignIn("Ann")
 	b.wait(shows{customer, "#menu h1", "Choose your drink"})
-	customer.do("ordering", chromedp.Click(chromedp.CSS(`input[name="drink"][value="americano"]`)), chromedp.Click(chromedp.CSS(`#menu button[type="submit"]`)))
+	customer.orderDrink("ordering", "americano")
 	b.wait(shows{customer, "#status .status-big", "In the queue"}, shows{barista, "#new", "#2"})
 	ann := orderOf(t, admin, "demo", "queued", "Ann")
 	press(barista, "make Ann's", `#new button[data-key="`+ann+`:make"]`)
@@ -233,12 +233,9 @@ func TestBrowserFirstName(t *testing.T) {
 		}
 		phone.do("send code", chromedp.Click(chromedp.CSS(`#signin button[type="submit"]`)))
 		b.wait(shows{phone, "#signin .notice", "your code is"})
-		notice := phone.visibleText("#signin .notice")
-		phone.do("entering the code",
-			chromedp.SendKeys(chromedp.CSS("#code"), notice[strings.LastIndex(notice, " ")+1:]),
-			chromedp.Click(chromedp.CSS(`#signin button[type="submit"]`)))
+		phone.enterShownCode()
 		b.wait(shows{phone, "#menu h1", "Choose your drink"})
-		phone.do("ordering", chromedp.Click(chromedp.CSS(`input[name="drink"][value="americano"]`)), chromedp.Click(chromedp.CSS(`#menu button[type="submit"]`)))
+		phone.orderDrink("ordering", "americano")
 		b.wait(shows{phone, "#status .status-big", "In the queue"})
 		if first == "" {
 			if got := phone.visibleText("#who"); got != "Signed in" {

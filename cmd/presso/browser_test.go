@@ -353,6 +353,24 @@ func (tb *tab) nameSignIn(name string) {
 		chromedp.Click(chromedp.CSS(`#signin button[type="submit"]`)))
 }
 
+// enterShownCode enters the one-time code that --dev shows in the e-mail
+// sign-in's notice ("… your code is 123456") and sends it.
+func (tb *tab) enterShownCode() {
+	tb.b.t.Helper()
+	notice := tb.visibleText("#signin .notice")
+	tb.do("entering the code",
+		chromedp.SendKeys(chromedp.CSS("#code"), notice[strings.LastIndex(notice, " ")+1:]),
+		chromedp.Click(chromedp.CSS(`#signin button[type="submit"]`)))
+}
+
+// orderDrink picks drink on the Order app's menu and orders it.
+func (tb *tab) orderDrink(what, drink string) {
+	tb.b.t.Helper()
+	tb.do(what,
+		chromedp.Click(chromedp.CSS(`input[name="drink"][value="`+drink+`"]`)),
+		chromedp.Click(chromedp.CSS(`#menu button[type="submit"]`)))
+}
+
 // ---- Accessibility --------------------------------------------------------
 
 type a11yResult struct {
@@ -423,6 +441,18 @@ func qrOf(t *testing.T, admin *client, bar string) qrInfo {
 	var q qrInfo
 	admin.must(200, "GET", "/api/events/"+bar+"/qr", nil, &q)
 	return q
+}
+
+// onlyQueued is the one order queued at bar; the test fails unless there
+// is exactly one.
+func onlyQueued(t *testing.T, admin *client, bar string) apiOrder {
+	t.Helper()
+	var list struct{ Orders []apiOrder }
+	admin.must(200, "GET", "/api/events/"+bar+"/orders?state=queued", nil, &list)
+	if len(list.Orders) != 1 {
+		t.Fatalf("queued orders at %s: %+v, want one", bar, list.Orders)
+	}
+	return list.Orders[0]
 }
 
 // newBar creates a bar with name sign-in, open, with the given limits over
@@ -607,16 +637,12 @@ func TestBrowserEndToEnd(t *testing.T) {
 		}
 	}
 	admin.must(200, "PATCH", "/api/events/demo", map[string]any{"menu": bar.Menu}, nil)
-	second.do("ordering a drink that ran out",
-		chromedp.Click(chromedp.CSS(`input[name="drink"][value="americano"]`)),
-		chromedp.Click(chromedp.CSS(`#menu button[type="submit"]`)))
+	second.orderDrink("ordering a drink that ran out", "americano")
 	b.wait(shows{second, "#err-drink", "not available"}, shows{second, "#menu .choice.is-disabled", "unavailable"})
 	second.do("the menu reloads with it disabled", chromedp.WaitVisible(chromedp.CSS(`input[name="drink"][value="americano"]:disabled`)))
 	second.shot("e2e-07-unavailable")
 	second.axe("order: menu with an error")
-	second.do("ordering another drink",
-		chromedp.Click(chromedp.CSS(`input[name="drink"][value="cappuccino"]`)),
-		chromedp.Click(chromedp.CSS(`#menu button[type="submit"]`)))
+	second.orderDrink("ordering another drink", "cappuccino")
 	b.wait(shows{second, "#status .status-big", "In the queue"}, shows{second, "#status .position", "next"},
 		shows{barista, "#new", "Cappuccino"})
 
@@ -725,15 +751,11 @@ func TestBrowserOrderErrors(t *testing.T) {
 	cy.axe("order: cancelled")
 	cy.goTo("/order/limit?code=" + lim)
 	b.wait(shows{cy, "#menu h1", "Choose your drink"})
-	cy.do("ordering", chromedp.Click(chromedp.CSS(`input[name="drink"][value="single-espresso"]`)), chromedp.Click(chromedp.CSS(`#menu button[type="submit"]`)))
+	cy.orderDrink("ordering", "single-espresso")
 	b.wait(shows{cy, "#status .status-big", "In the queue"})
-	var list struct{ Orders []apiOrder }
-	admin.must(200, "GET", "/api/events/limit/orders?state=queued", nil, &list)
-	if len(list.Orders) != 1 {
-		t.Fatalf("queued orders at the limit bar: %+v, want Cy's one", list.Orders)
-	}
-	admin.must(200, "POST", "/api/orders/"+list.Orders[0].ID+"/make", nil, nil)
-	admin.must(200, "POST", "/api/orders/"+list.Orders[0].ID+"/complete", nil, nil)
+	cys := onlyQueued(t, admin, "limit").ID
+	admin.must(200, "POST", "/api/orders/"+cys+"/make", nil, nil)
+	admin.must(200, "POST", "/api/orders/"+cys+"/complete", nil, nil)
 	b.wait(shows{cy, "#status .status-big", "Ready for pickup"})
 	screen("limit", "/order/limit?code="+lim, "You’ve had your drinks for today", "Your next drink can be ordered", false)
 
@@ -794,10 +816,7 @@ func TestBrowserAccessibility(t *testing.T) {
 	}
 	dee.shot("a11y-order-code")
 	dee.axe("order: one-time code")
-	notice := dee.visibleText("#signin .notice")
-	dee.do("entering the code",
-		chromedp.SendKeys(chromedp.CSS("#code"), notice[strings.LastIndex(notice, " ")+1:]),
-		chromedp.Click(chromedp.CSS(`#signin button[type="submit"]`)))
+	dee.enterShownCode()
 	// No first name was given: the header names no one (never the address).
 	b.wait(shows{dee, "#menu h1", "Choose your drink"}, shows{dee, "#who", "Signed in"})
 
@@ -815,14 +834,9 @@ func TestBrowserReconnect(t *testing.T) {
 	customer.goTo("/order/demo?code=" + s.code(t, admin, "demo"))
 	customer.nameSignIn("Ann")
 	b.wait(shows{customer, "#menu h1", "Choose your drink"})
-	customer.do("ordering", chromedp.Click(chromedp.CSS(`input[name="drink"][value="americano"]`)), chromedp.Click(chromedp.CSS(`#menu button[type="submit"]`)))
+	customer.orderDrink("ordering", "americano")
 	b.wait(shows{customer, "#status .status-big", "In the queue"}, shows{barista, "#new", "#1"}, shows{display, "#made", "Americano"})
-	var ann apiOrder
-	{
-		var list struct{ Orders []apiOrder }
-		admin.must(200, "GET", "/api/events/demo/orders?state=queued", nil, &list)
-		ann = list.Orders[0]
-	}
+	ann := onlyQueued(t, admin, "demo")
 	pages := []*tab{display, barista, customer}
 
 	offline := func(tb *tab, off bool) {

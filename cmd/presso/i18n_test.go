@@ -65,11 +65,10 @@ func TestBrowserLanguageGerman(t *testing.T) {
 		shows{de, "#status button.btn-danger-outline", "Bestellung stornieren"})
 	saveShot(de, "i18n-de-3-queued")
 
-	var list struct{ Orders []apiOrder }
-	admin.must(200, "GET", "/api/events/demo/orders?state=queued", nil, &list)
-	admin.must(200, "POST", "/api/orders/"+list.Orders[0].ID+"/make", nil, nil)
+	queued := onlyQueued(t, admin, "demo").ID
+	admin.must(200, "POST", "/api/orders/"+queued+"/make", nil, nil)
 	b.wait(shows{de, "#status .status-big", "Dein Getränk wird zubereitet"}, shows{de, "#live", "Bestellung 1 wird zubereitet."})
-	admin.must(200, "POST", "/api/orders/"+list.Orders[0].ID+"/complete", nil, nil)
+	admin.must(200, "POST", "/api/orders/"+queued+"/complete", nil, nil)
 	b.wait(shows{de, "#status .status-big", "Abholbereit!"}, shows{de, "#live", "Bestellung 1 ist abholbereit."})
 	saveShot(de, "i18n-de-4-ready")
 	axeBoth(de, "order (de): ready")
