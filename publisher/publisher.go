@@ -233,15 +233,23 @@ func decode(m bus.Message) (*Message, about, error) {
 	if err != nil {
 		return nil, a, err
 	}
-	// Compact: an SSE data line must hold no newline, whatever the
-	// stored JSON looked like. The keys are in the order json.Marshal of
-	// a map puts them, as the data always had.
+	// An SSE data line must hold no newline, whatever the stored JSON
+	// looked like: compact a detail that has one. (presso writes its
+	// events with json.Marshal, which never does, and the signature says
+	// the message is presso's: the detail is passed on as it came.) The
+	// keys are in the order json.Marshal of a map puts them, as the data
+	// always had.
 	data := bytes.NewBuffer(make([]byte, 0, len(w.Detail)+len(typ)+20))
 	data.WriteString(`{"detail":`)
-	if len(w.Detail) == 0 {
+	switch {
+	case len(w.Detail) == 0:
 		data.WriteString("null")
-	} else if err := json.Compact(data, w.Detail); err != nil {
-		return nil, a, err
+	case bytes.IndexByte(w.Detail, '\n') < 0:
+		data.Write(w.Detail)
+	default:
+		if err := json.Compact(data, w.Detail); err != nil {
+			return nil, a, err
+		}
 	}
 	data.WriteString(`,"type":`)
 	data.Write(typ)
