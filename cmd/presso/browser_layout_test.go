@@ -164,8 +164,7 @@ const displayCheck = `(() => {
 // Then the Barista board at 1280×800 with 10 new orders shows at least 8
 // of them whole, each with its customer's name.
 func TestBrowserLayoutDisplay(t *testing.T) {
-	b, s := browse(t)
-	admin := s.staff(t, "admin", "admin")
+	b, s, admin := browseAdmin(t)
 	barista := s.staff(t, "barista", "barista")
 	rushBar(t, admin)
 	ids := placeOrders(t, s, admin, rushCustomers[:12])
@@ -391,8 +390,7 @@ func checkPhone(t *testing.T, tb *tab, where string) {
 // losing the order; a reload keeps the chosen drink; landscape works; and
 // every screen passes axe in light and dark mode.
 func TestBrowserLayoutPhone(t *testing.T) {
-	b, s := browse(t)
-	admin := s.staff(t, "admin", "admin")
+	b, s, admin := browseAdmin(t)
 	const barName = "Nordlicht Kaffeebar & Rösterei am Hafen"
 	admin.must(201, "POST", "/api/events", map[string]any{"id": "hafen", "name": barName, "open": true, "signInMode": "name",
 		"limits": map[string]int{"drinksPerCode": 10, "windowSeconds": 86400, "maxQueue": 20, "maxPerCustomer": 5}}, nil)

@@ -185,8 +185,7 @@ func TestBrowserRush(t *testing.T) {
 // TestBrowserCodeChecked: a phone that scans a dead code is told so at
 // once, before any sign-in; a good code goes on to sign-in.
 func TestBrowserCodeChecked(t *testing.T) {
-	b, s := browse(t)
-	admin := s.staff(t, "admin", "admin")
+	b, s, admin := browseAdmin(t)
 	newBar(t, admin, "soldout", true, map[string]int{"drinksPerCode": 1})
 	sold := qrOf(t, admin, "soldout")
 	admin.must(201, "POST", "/api/events/soldout/orders", map[string]string{"code": sold.Code}, nil)
@@ -214,8 +213,7 @@ func TestBrowserCodeChecked(t *testing.T) {
 // name given is what the Display and the Barista board show; a customer
 // who gives none is shown without a name, never by the address.
 func TestBrowserFirstName(t *testing.T) {
-	b, s := browse(t)
-	admin := s.staff(t, "admin", "admin")
+	b, _, admin := browseAdmin(t)
 	admin.must(201, "POST", "/api/events", map[string]any{"id": "mail", "name": "Mail bar", "open": true, "signInMode": "code",
 		"limits": map[string]int{"drinksPerCode": 10, "windowSeconds": 86400, "maxQueue": 20, "maxPerCustomer": 1}}, nil)
 	display := b.person("display", 1280, 720, false)
@@ -258,8 +256,7 @@ func TestBrowserFirstName(t *testing.T) {
 // and, under --dev, "Try it without a phone", which opens the order app
 // with the current code; staff links show only after staff sign-in.
 func TestBrowserHome(t *testing.T) {
-	b, s := browse(t)
-	admin := s.staff(t, "admin", "admin")
+	b, s, admin := browseAdmin(t)
 	admin.must(201, "POST", "/api/events", map[string]any{"id": "over", "name": "Last year's bar", "open": true, "signInMode": "name"}, nil)
 	admin.must(200, "PATCH", "/api/events/over", map[string]bool{"ended": true}, nil)
 

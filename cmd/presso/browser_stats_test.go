@@ -19,8 +19,7 @@ import (
 // customer's phone shows the wait estimate and its timeline once the bar
 // has the data, and so does the display. axe on every page.
 func TestBrowserStats(t *testing.T) {
-	b, s := browse(t)
-	admin := s.staff(t, "admin", "admin")
+	b, s, admin := browseAdmin(t)
 	admin.must(200, "PATCH", "/api/events/demo", map[string]any{"limits": map[string]int{
 		"drinksPerCode": 100, "windowSeconds": 86400, "maxQueue": 100, "maxPerCustomer": 5}}, nil)
 	barista := s.staff(t, "barista", "barista")

@@ -483,12 +483,17 @@ func browse(t *testing.T) (*browser, *server) {
 	return b, s
 }
 
-// browseDemo is browse with the demo bar's code windows day-long, and the
-// admin's API client.
-func browseDemo(t *testing.T) (*browser, *server, *client) {
+// browseAdmin is browse and the admin's API client.
+func browseAdmin(t *testing.T) (*browser, *server, *client) {
 	t.Helper()
 	b, s := browse(t)
-	admin := s.staff(t, "admin", "admin")
+	return b, s, s.staff(t, "admin", "admin")
+}
+
+// browseDemo is browseAdmin with the demo bar's code windows day-long.
+func browseDemo(t *testing.T) (*browser, *server, *client) {
+	t.Helper()
+	b, s, admin := browseAdmin(t)
 	longWindows(t, admin)
 	return b, s, admin
 }
@@ -674,8 +679,7 @@ func TestBrowserEndToEnd(t *testing.T) {
 // each set up through the admin API, and the Display's sold-out and closed
 // panels.
 func TestBrowserOrderErrors(t *testing.T) {
-	b, s := browse(t)
-	admin := s.staff(t, "admin", "admin")
+	b, s, admin := browseAdmin(t)
 	newBar(t, admin, "closed", false, nil)
 	newBar(t, admin, "busy", true, map[string]int{"maxQueue": 1})
 	newBar(t, admin, "soldout", true, map[string]int{"drinksPerCode": 1})
@@ -775,8 +779,7 @@ func TestBrowserOrderErrors(t *testing.T) {
 // not reach: home, the poster (anonymous and as staff), the staff sign-in
 // forms and the email sign-in of the Order app.
 func TestBrowserAccessibility(t *testing.T) {
-	b, s := browse(t)
-	admin := s.staff(t, "admin", "admin")
+	b, _, admin := browseAdmin(t)
 	admin.must(201, "POST", "/api/events", map[string]any{"id": "mail", "name": "Mail bar", "open": true, "signInMode": "code"}, nil)
 
 	anon := b.person("anonymous", 1280, 800, false)
