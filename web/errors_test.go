@@ -120,3 +120,29 @@ func TestWriteErrorCanceled(t *testing.T) {
 		t.Errorf("answered %d %q and logged %q, want nothing", rec.Code, rec.Body.String(), logs.String())
 	}
 }
+
+// TestStatus: each kind's one HTTP status; a kind the table does not know
+// is a 500.
+func TestStatus(t *testing.T) {
+	for _, c := range []struct {
+		kind presso.Kind
+		want int
+	}{
+		{presso.KindInternal, 500},
+		{presso.KindInvalid, 400},
+		{presso.KindUnauthenticated, 401},
+		{presso.KindForbidden, 403},
+		{presso.KindNotFound, 404},
+		{presso.KindConflict, 409},
+		{presso.KindExpired, 410},
+		{presso.KindClosed, 423},
+		{presso.KindLimited, 429},
+		{presso.KindUnavailable, 503},
+		{presso.KindUnavailable + 1, 500},
+		{-1, 500},
+	} {
+		if got := status(c.kind); got != c.want {
+			t.Errorf("status(%d) = %d, want %d", c.kind, got, c.want)
+		}
+	}
+}
