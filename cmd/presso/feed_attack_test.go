@@ -18,7 +18,6 @@ import (
 
 	"presso"
 	"presso/bus"
-	"presso/internal/testkit"
 	"presso/store"
 )
 
@@ -103,8 +102,7 @@ var placedTypes = []string{"Validator.NewOrder", "OrderProcessor.WorkflowStarted
 // rate_limited after those), no resume leaves a consumer, and the
 // barista's resume afterwards gets 200 and exactly what it missed.
 func TestFeedResumeFlood(t *testing.T) {
-	natsAddr := testkit.FreeAddr(t)
-	s := startServer(t, "", "--nats-listen", natsAddr)
+	s, natsAddr := startNATSListener(t, "")
 	admin := s.staff(t, "admin", "admin")
 	admin.must(200, "PATCH", "/api/events/demo", map[string]any{"limits": map[string]int{"drinksPerCode": 100, "windowSeconds": 300, "maxQueue": 100, "maxPerCustomer": 100}}, nil)
 	barista := s.staff(t, "barista", "barista")
@@ -202,8 +200,7 @@ func anonymousResume(hc *http.Client, base string) (int, string) {
 // Before, the relay waited for ever on an acknowledgement and /readyz said
 // ready throughout.
 func TestFeedStreamRefuses(t *testing.T) {
-	natsAddr := testkit.FreeAddr(t)
-	s := startServer(t, "", "--nats-listen", natsAddr)
+	s, natsAddr := startNATSListener(t, "")
 	admin := s.staff(t, "admin", "admin")
 	barista := s.staff(t, "barista", "barista")
 	ann := s.customer(t, "Ann")
@@ -274,8 +271,7 @@ func TestFeedStreamRefuses(t *testing.T) {
 // never reaches an SSE client, live or on a resume. Before, anyone could
 // connect, read every order and put a completed order on the board.
 func TestFeedForgedNATS(t *testing.T) {
-	natsAddr := testkit.FreeAddr(t)
-	s := startServer(t, "", "--nats-listen", natsAddr)
+	s, natsAddr := startNATSListener(t, "")
 	barista := s.staff(t, "barista", "barista")
 	var me struct{ ID string }
 	barista.must(200, "GET", "/api/me", nil, &me)

@@ -5,8 +5,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-
-	"presso/internal/testkit"
 )
 
 // TestFeedFlags: the bus's flags, their defaults and environment, and the
@@ -38,8 +36,7 @@ func TestFeedFlags(t *testing.T) {
 // they are.
 func TestNATSPasswordsShownOnce(t *testing.T) {
 	data := t.TempDir()
-	natsAddr := testkit.FreeAddr(t)
-	s := startServer(t, data, "--nats-listen", natsAddr)
+	s, natsAddr := startNATSListener(t, data)
 	file := filepath.Join(data, natsUsersFile)
 	info, err := os.Stat(file)
 	if err != nil || info.Mode().Perm() != 0o600 {

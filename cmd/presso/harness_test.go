@@ -32,6 +32,14 @@ type server struct {
 
 var listening = regexp.MustCompile(`presso is running on (\S+) `)
 
+// startNATSListener is startServer with the embedded NATS also serving
+// clients on a free loopback address, which it returns.
+func startNATSListener(t testing.TB, dataDir string) (*server, string) {
+	t.Helper()
+	natsAddr := testkit.FreeAddr(t)
+	return startServer(t, dataDir, "--nats-listen", natsAddr), natsAddr
+}
+
 // startServer runs presso with --dev on 127.0.0.1:0 in a temp data dir
 // (or dataDir, to restart on the same data) plus extra args, and stops it
 // when the test ends.

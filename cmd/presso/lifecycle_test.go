@@ -4,16 +4,13 @@ import (
 	"slices"
 	"testing"
 	"time"
-
-	"presso/internal/testkit"
 )
 
 // TestLifecycle runs one whole order over HTTP: scan, drink, make,
 // complete, and checks the exact events on the board, the store channel
 // and the customer's own channel.
 func TestLifecycle(t *testing.T) {
-	natsAddr := testkit.FreeAddr(t)
-	s := startServer(t, "", "--nats-listen", natsAddr)
+	s, natsAddr := startNATSListener(t, "")
 	admin := s.staff(t, "admin", "admin")
 	barista := s.staff(t, "barista", "barista")
 	ann := s.customer(t, "Ann")

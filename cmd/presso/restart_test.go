@@ -14,7 +14,6 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"presso"
-	"presso/internal/testkit"
 	"presso/orders"
 	"presso/store"
 )
@@ -26,8 +25,7 @@ import (
 // is on the stream exactly once.
 func TestRestart(t *testing.T) {
 	data := t.TempDir()
-	natsAddr := testkit.FreeAddr(t)
-	s := startServer(t, data, "--nats-listen", natsAddr)
+	s, natsAddr := startNATSListener(t, data)
 	admin := s.staff(t, "admin", "admin")
 	admin.must(200, "PATCH", "/api/events/demo", map[string]any{"timeouts": map[string]int{"customerSeconds": 2, "baristaSeconds": 3},
 		"limits": map[string]int{"drinksPerCode": 10, "windowSeconds": 300, "maxQueue": 20, "maxPerCustomer": 5}}, nil)
