@@ -497,7 +497,11 @@ func (s *Service) NameSignIn(ctx context.Context, ip string, bar *presso.Bar, na
 	}
 	cu := store.Customer{ID: presso.NewID("cus"), Name: name}
 	var sess Session
-	err = s.db.Tx(ctx, func(tx *store.Tx) error {
+	// A customer signing in is new work, like the scan that follows: under
+	// overload it is turned away at once rather than let in to be refused
+	// at the scan, after a write that only made the writer later still for
+	// the orders already under way.
+	err = s.db.Tx(store.WithPriority(ctx, store.PriorityNew), func(tx *store.Tx) error {
 		if err := tx.CreateCustomer(ctx, cu, s.now()); err != nil {
 			return err
 		}
