@@ -11,9 +11,7 @@ import (
 	"io"
 	"net"
 	"net/url"
-	"os"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -55,23 +53,16 @@ func parseStreamsFlags(args []string, getenv func(string) string, out io.Writer)
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
-	u, err := url.Parse(o.url)
-	if err != nil || u.Scheme != "http" || !loopbackHost(u.Hostname()) {
-		return o, fmt.Errorf("--url must be http:// on this machine (127.0.0.0/8, ::1, localhost), not %q", o.url)
+	if err := checkLoopback(o.url); err != nil {
+		return o, err
+	}
+	if !strings.HasPrefix(o.url, "http://") { // the streams speak HTTP/1.1 on a bare connection
+		return o, fmt.Errorf("--url %q: load-streams needs http://", o.url)
 	}
 	if o.streams < 1 || o.addrs < 1 || o.addrs > 250 || o.changes < 0 {
 		return o, errors.New("--streams and --addrs (at most 250) must be at least 1, --changes at least 0")
 	}
 	return o, nil
-}
-
-// loopbackHost reports whether host names this machine.
-func loopbackHost(host string) bool {
-	if host == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }
 
 // Streams is `presso load-streams`. It reads the memory before any
@@ -142,26 +133,11 @@ func (o streamsOptions) rss(ctx context.Context) int64 {
 	case <-ctx.Done():
 	case <-time.After(o.settle):
 	}
-	n, err := VmRSS(o.pid)
+	n, err := readRSS(o.pid)
 	if err != nil {
 		return 0
 	}
 	return n
-}
-
-// VmRSS is a process's resident memory in bytes, from /proc/PID/status.
-func VmRSS(pid int) (int64, error) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return 0, err
-	}
-	for line := range strings.SplitSeq(string(b), "\n") {
-		if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
-			n, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
-			return n << 10, err
-		}
-	}
-	return 0, errors.New("no VmRSS in /proc/" + strconv.Itoa(pid) + "/status")
 }
 
 func mb(n int64) string { return fmt.Sprintf("%.1f MB", float64(n)/1e6) }
