@@ -271,14 +271,11 @@ func (s *Service) StaffSignIn(ctx context.Context, ip, username, password string
 	if err := s.takeTurn(ctx, key, staffWait, "too many failed sign-ins for this account"); err != nil {
 		return Session{}, err
 	}
-	select {
-	case s.hashing <- struct{}{}:
-		defer func() { <-s.hashing }()
-	case <-time.After(5 * time.Second):
-		return Session{}, presso.E(presso.KindUnavailable, presso.CodeBusy, "too many sign-ins at once: try again")
-	case <-ctx.Done():
-		return Session{}, ctx.Err()
+	release, err := s.hashSlot(ctx)
+	if err != nil {
+		return Session{}, err
 	}
+	defer release()
 	st, err := s.db.StaffByUsername(ctx, username)
 	if presso.IsKind(err, presso.KindNotFound) {
 		s.checkPassword(password, dummyHash) // spend the same time as a real check
