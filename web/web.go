@@ -86,22 +86,27 @@ func (s *Server) Handler() http.Handler {
 
 // status is the one mapping from error kinds to HTTP statuses.
 func status(k presso.Kind) int {
-	statuses := [...]int{
-		presso.KindInternal:        http.StatusInternalServerError,
-		presso.KindInvalid:         http.StatusBadRequest,
-		presso.KindUnauthenticated: http.StatusUnauthorized,
-		presso.KindForbidden:       http.StatusForbidden,
-		presso.KindNotFound:        http.StatusNotFound,
-		presso.KindConflict:        http.StatusConflict,
-		presso.KindExpired:         http.StatusGone,
-		presso.KindClosed:          http.StatusLocked,
-		presso.KindLimited:         http.StatusTooManyRequests,
-		presso.KindUnavailable:     http.StatusServiceUnavailable,
+	switch k {
+	case presso.KindInvalid:
+		return http.StatusBadRequest
+	case presso.KindUnauthenticated:
+		return http.StatusUnauthorized
+	case presso.KindForbidden:
+		return http.StatusForbidden
+	case presso.KindNotFound:
+		return http.StatusNotFound
+	case presso.KindConflict:
+		return http.StatusConflict
+	case presso.KindExpired:
+		return http.StatusGone
+	case presso.KindClosed:
+		return http.StatusLocked
+	case presso.KindLimited:
+		return http.StatusTooManyRequests
+	case presso.KindUnavailable:
+		return http.StatusServiceUnavailable
 	}
-	if k < 0 || int(k) >= len(statuses) {
-		return http.StatusInternalServerError
-	}
-	return statuses[k]
+	return http.StatusInternalServerError
 }
 
 type errorBody struct {
