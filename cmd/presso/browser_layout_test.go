@@ -127,7 +127,15 @@ type displayLayout struct {
 // page scrolls, and for every shown order whether its number and drink
 // are cut (scrollWidth > clientWidth) or lie outside the screen or their
 // column.
-const displayCheck = `(() => {
+const displayCheck = `(async () => {
+	// A refit after a resize runs in the next frame (ResizeObserver): let
+	// two frames pass so what is measured is what stays on screen.
+	await new Promise((done) => {
+		let n = 0;
+		const frame = () => (++n === 2 ? done() : requestAnimationFrame(frame));
+		requestAnimationFrame(frame);
+		setTimeout(done, 1000);
+	});
 	const se = document.scrollingElement;
 	const r = (el) => el.getBoundingClientRect();
 	const q = r(document.getElementById('qr-img'));

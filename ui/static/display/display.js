@@ -43,6 +43,7 @@ const state = {
   qrBusy: false,
   qrNextTry: 0,
   qrFailed: false,
+  qrShape: '',        // which QR panel shows, to refit when it changes
 };
 
 main();
@@ -270,6 +271,14 @@ function renderQR() {
   const err = $('qr-error');
   err.hidden = !(state.qrFailed && which !== 'closed');
   err.textContent = err.hidden ? '' : s.t('qrError');
+  // In portrait the code sits above the columns, so showing or swapping
+  // its panel (or the error line) resizes them: refit now rather than a
+  // frame later, so no frame shows a card cut off.
+  const shape = `${which}${err.hidden ? '' : '!'}`;
+  if (shape !== state.qrShape) {
+    state.qrShape = shape;
+    renderOrders();
+  }
 }
 
 function setRing(circle, frac, left) {
