@@ -179,11 +179,16 @@ func (c conn) QueuePosition(ctx context.Context, o *presso.Order) (_ int, err er
 		return 0, nil
 	}
 	var n int
-	err = c.q.QueryRowContext(ctx, `SELECT COUNT(*) FROM orders WHERE event_id = $1 AND state IN ('queued', 'making')
-		AND (submitted_at < $2 OR (submitted_at = $2 AND number <= $3))`,
-		o.EventID, ms(*o.SubmittedAt), o.Number).Scan(&n)
+	err = c.q.QueryRowContext(ctx, queuePositionSQL, o.EventID, ms(*o.SubmittedAt), o.Number).Scan(&n)
 	return n, err
 }
+
+// queuePositionSQL counts in the partial index orders_queue alone: its
+// condition is repeated word for word, and the bound on submitted_at is a
+// range SQLite can seek to.
+const queuePositionSQL = `SELECT COUNT(*) FROM orders
+	WHERE event_id = $1 AND state IN ('queued', 'making')
+	AND submitted_at <= $2 AND (submitted_at < $2 OR number <= $3)`
 
 // ClaimDue returns ids of orders whose deadline passed. On PostgreSQL the
 // rows stay locked by this transaction, hidden from other sweepers.

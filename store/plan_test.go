@@ -132,3 +132,67 @@ func queryPlan(t *testing.T, db *DB, query string, args ...any) []string {
 	}
 	return plan
 }
+
+// TestQueueCountsUseIndex fails if the counts behind the wait estimate and
+// the queue position read orders' rows instead of counting in the partial
+// index orders_queue, with 3,000 orders queued at one bar.
+func TestQueueCountsUseIndex(t *testing.T) {
+	ctx := t.Context()
+	db, err := Open(ctx, filepath.Join(t.TempDir(), "presso.db"))
+	if err != nil {
+		t.Fatalf("Open() = %v", err)
+	}
+	t.Cleanup(func() { db.Close() })
+	now := time.UnixMilli(1_767_225_600_000).UTC()
+	err = db.Tx(ctx, func(tx *Tx) error {
+		for i := range 3000 {
+			state := presso.StateQueued
+			if i%100 == 0 {
+				state = presso.StateMaking
+			}
+			at := now.Add(time.Duration(i) * time.Millisecond)
+			o := &presso.Order{ID: fmt.Sprintf("o%05d", i), EventID: "bar", UserID: "cus", UserName: "c", State: state,
+				Number: int64(i + 1), Day: "2026-01-01", CreatedAt: at, SubmittedAt: &at, Version: 1}
+			if err := tx.InsertOrder(ctx, o); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("Tx(InsertOrder) = %v", err)
+	}
+	last, err := db.GetOrder(ctx, "o02999")
+	if err != nil {
+		t.Fatalf("GetOrder() = %v", err)
+	}
+	if l, err := db.QueueLoad(ctx, last); err != nil || l != (Load{Making: 30, Ahead: 2969}) {
+		t.Fatalf("QueueLoad(last) = %+v, %v, want {Making:30 Ahead:2969}", l, err)
+	}
+	if n, err := db.QueuePosition(ctx, last); err != nil || n != 3000 {
+		t.Fatalf("QueuePosition(last) = %d, %v, want 3000", n, err)
+	}
+	for _, c := range []struct {
+		name  string
+		query string
+		// counts is how many steps count in orders_queue; the others
+		// (QueueLoad's own row) must find orders by its key.
+		counts int
+	}{
+		{"QueueLoad", queueLoadSQL, 2},
+		{"QueuePosition", queuePositionSQL, 1},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			plan := queryPlan(t, db, c.query, "bar", ms(last.SubmittedAt.UTC()), last.Number, last.ID)
+			joined := strings.Join(plan, "; ")
+			if got := strings.Count(joined, "USING COVERING INDEX orders_queue"); got != c.counts {
+				t.Errorf("query plan = %q: %d steps count in the covering index orders_queue, want %d", joined, got, c.counts)
+			}
+			for _, step := range plan {
+				if strings.HasPrefix(step, "SCAN orders") || (strings.HasPrefix(step, "SEARCH orders") && !strings.Contains(step, "orders_queue") && !strings.Contains(step, "(id=?)")) {
+					t.Errorf("query plan step %q reads orders' rows (plan %q)", step, joined)
+				}
+			}
+		})
+	}
+}

@@ -488,14 +488,25 @@ func (c conn) QueueLoad(ctx context.Context, o *presso.Order) (_ Load, err error
 	if o.SubmittedAt != nil {
 		submitted = ms(*o.SubmittedAt)
 	}
-	err = c.q.QueryRowContext(ctx, `SELECT
-			COUNT(CASE WHEN state = 'making' THEN 1 END),
-			COUNT(CASE WHEN state = 'queued' AND (submitted_at < $2 OR (submitted_at = $2 AND number < $3)) THEN 1 END)
-		FROM orders
-		WHERE event_id = $1 AND state IN ('queued', 'making') AND id <> $4`,
-		o.EventID, submitted, o.Number, o.ID).Scan(&l.Making, &l.Ahead)
+	err = c.q.QueryRowContext(ctx, queueLoadSQL, o.EventID, submitted, o.Number, o.ID).Scan(&l.Making, &l.Ahead)
 	return l, err
 }
+
+// queueLoadSQL counts in the partial index orders_queue alone (each count
+// repeats its condition, so SQLite may use it), then takes o's own row
+// away by its key when the index counted it, rather than test every
+// counted row's id, which would read each row.
+const queueLoadSQL = `SELECT
+		(SELECT COUNT(*) FROM orders
+			WHERE event_id = $1 AND state = 'making' AND state IN ('queued', 'making'))
+		- (SELECT COUNT(*) FROM orders
+			WHERE id = $4 AND event_id = $1 AND state = 'making'),
+		(SELECT COUNT(*) FROM orders
+			WHERE event_id = $1 AND state = 'queued' AND state IN ('queued', 'making')
+			AND submitted_at <= $2 AND (submitted_at < $2 OR number < $3))
+		- (SELECT COUNT(*) FROM orders
+			WHERE id = $4 AND event_id = $1 AND state = 'queued'
+			AND submitted_at <= $2 AND (submitted_at < $2 OR number < $3))`
 
 // OrdersBetween returns a bar's orders redeemed in [from, to), oldest
 // first, for the CSV export.
