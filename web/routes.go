@@ -24,8 +24,9 @@ func (s *Server) routes(mux *http.ServeMux) {
 
 	mux.HandleFunc("POST /api/staff/session", s.anyone(s.staffSignIn))
 	mux.HandleFunc("POST /api/staff", s.admin("create staff accounts", s.createStaff))
-	mux.HandleFunc("POST /api/customer/code", s.anyone(s.requestCode))
-	mux.HandleFunc("POST /api/customer/session", s.anyone(s.customerSignIn))
+	// newWork: what starts something new waits for a turn (admit.go).
+	mux.HandleFunc("POST /api/customer/code", s.newWork(s.anyone(s.requestCode)))
+	mux.HandleFunc("POST /api/customer/session", s.newWork(s.anyone(s.customerSignIn)))
 	mux.HandleFunc("DELETE /api/session", s.anyone(s.signOut))
 	mux.HandleFunc("GET /api/me", s.user(s.me))
 	mux.HandleFunc("GET /api/me/orders", s.user(s.myOrders))
@@ -38,7 +39,7 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /api/events/{event}/qr", s.staffOf(s.qr))
 	mux.HandleFunc("GET /api/events/{event}/qr.svg", s.staffOf(s.qrSVG))
 	mux.HandleFunc("GET /api/events/{event}/stream", s.whoever(s.barStream)) // the board for staff of the bar, the store channel for anyone else
-	mux.HandleFunc("POST /api/events/{event}/orders", s.user(s.startOrder))
+	mux.HandleFunc("POST /api/events/{event}/orders", s.newWork(s.user(s.startOrder)))
 	mux.HandleFunc("GET /api/events/{event}/orders", s.staffAt("list its orders", s.listOrders))
 
 	mux.HandleFunc("GET /api/orders/{id}", s.user(s.getOrder))              // orders: the owner or staff of the bar; 404 for anyone else

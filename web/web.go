@@ -10,9 +10,11 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"math"
 	"net"
 	"net/http"
 	"net/netip"
+	"strconv"
 	"strings"
 	"time"
 
@@ -61,7 +63,8 @@ type Server struct {
 	// Streams ends every open SSE stream when cancelled, for shutdown.
 	Streams context.Context
 
-	streamSlots *slots // set by Handler
+	streamSlots *slots        // set by Handler
+	newTurns    chan struct{} // set by Handler; see newWork
 	// Dev is --dev: it adds demo conveniences, such as the home page's
 	// "try it without a phone" (GET /api/events/{event}/try).
 	Dev bool
@@ -81,6 +84,7 @@ func (s *Server) Handler() http.Handler {
 		s.writeError(w, r, presso.E(presso.KindForbidden, presso.CodeCrossOrigin, "cross-origin request refused"))
 	}))
 	s.streamSlots = newSlots(s.MaxStreams, s.MaxStreamsPerAddr)
+	s.newTurns = make(chan struct{}, newWorkTurns)
 	return s.guard(s.logRequests(cop.Handler(mux)))
 }
 
@@ -136,7 +140,19 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		writeJSON(w, code, map[string]any{"error": errorBody{Code: presso.CodeInternal, Message: "internal error"}})
 		return
 	case http.StatusServiceUnavailable:
-		w.Header().Set("Retry-After", "5")
+		retry := 5
+		if !pe.RetryAt.IsZero() {
+			retry = max(1, int(math.Ceil(time.Until(pe.RetryAt).Seconds())))
+		}
+		w.Header().Set("Retry-After", strconv.Itoa(retry))
+		if pe.Code == presso.CodeBusy {
+			// Turning work away past capacity is the server doing its
+			// job, hundreds of times a second under overload: the
+			// request metrics count it by status; a log line each would
+			// spend the core it is saving.
+			s.Log.Debug("busy", "method", r.Method, "route", r.Pattern)
+			break
+		}
 		s.Log.Warn("unavailable", "method", r.Method, "route", r.Pattern, "err", err)
 	}
 	body := errorBody{Code: pe.Code, Message: pe.Message, Field: pe.Field}

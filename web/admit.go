@@ -1,0 +1,58 @@
+package web
+
+import (
+	"net/http"
+	"time"
+
+	"presso"
+)
+
+// Admission before the work. Past what one core can do, the CPU runs out
+// before SQLite's writer does: every customer's sign-in and scan spends
+// its parsing, session lookup, checks and writes before the writer's queue
+// (store/admit.go) could turn it away, and that is the CPU the baristas'
+// makes and completes, and the events that tell the phones, then lack. At
+// twice the peak rate the writer refused a sixth of the arrivals while the
+// rest ran slowly beside the orders already under way. So requests that
+// start something new take one of a few turns first, and wait at most a
+// second for one: the orders under way keep the core, and a customer past
+// capacity hears "busy" at once, at almost no cost.
+
+const (
+	// newWorkTurns is how many new-work requests run at once. A sign-in
+	// or a scan takes a few milliseconds, so eight turns admit far more
+	// than a machine finishes; they bind only when each takes long
+	// because the core is saturated.
+	newWorkTurns = 8
+	// newWorkWait is the longest a request waits for a turn: what a
+	// customer told to come back loses anyway (store's retryAfter), and
+	// enough for a burst (fifty phones scanning the same code at once).
+	newWorkWait = time.Second
+)
+
+// newWork runs h, a route that starts something new (a customer's
+// sign-in, a code's use), in one of newWorkTurns turns, or answers 503
+// busy with Retry-After when none frees within newWorkWait.
+func (s *Server) newWork(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case s.newTurns <- struct{}{}:
+		default:
+			t := time.NewTimer(newWorkWait)
+			select {
+			case s.newTurns <- struct{}{}:
+				t.Stop()
+			case <-t.C:
+				retry := time.Now().Add(newWorkWait)
+				s.writeError(w, r, &presso.Error{Kind: presso.KindUnavailable, Code: presso.CodeBusy, RetryAt: retry,
+					Message: "presso is busy right now: try again in a moment"})
+				return
+			case <-r.Context().Done():
+				t.Stop()
+				return
+			}
+		}
+		defer func() { <-s.newTurns }()
+		h(w, r)
+	}
+}

@@ -1,0 +1,66 @@
+package web
+
+import (
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// TestNewWork: newWorkTurns requests of new work run at once; one more
+// waits, and is answered 503 busy with Retry-After when no turn frees
+// within newWorkWait; a turn given back lets the next one in.
+func TestNewWork(t *testing.T) {
+	s := &Server{Log: slog.New(slog.NewTextHandler(io.Discard, nil)), newTurns: make(chan struct{}, newWorkTurns)}
+	hold, entered := make(chan struct{}), make(chan struct{}, newWorkTurns)
+	h := s.newWork(func(w http.ResponseWriter, r *http.Request) {
+		entered <- struct{}{}
+		<-hold
+		w.WriteHeader(http.StatusNoContent)
+	})
+	var wg sync.WaitGroup
+	codes := make([]int, newWorkTurns)
+	for i := range newWorkTurns {
+		wg.Go(func() {
+			rec := httptest.NewRecorder()
+			h(rec, httptest.NewRequest("POST", "/api/customer/session", nil))
+			codes[i] = rec.Code
+		})
+		<-entered
+	}
+
+	start := time.Now()
+	rec := httptest.NewRecorder()
+	h(rec, httptest.NewRequest("POST", "/api/customer/session", nil))
+	waited := time.Since(start)
+	if rec.Code != http.StatusServiceUnavailable || rec.Header().Get("Retry-After") != "1" || !strings.Contains(rec.Body.String(), `"code":"busy"`) {
+		t.Errorf("request %d = %d, Retry-After %q, %s; want 503, 1, code busy", newWorkTurns+1, rec.Code, rec.Header().Get("Retry-After"), rec.Body)
+	}
+	if waited < newWorkWait {
+		t.Errorf("request %d was answered after %v, want it to wait %v for a turn", newWorkTurns+1, waited, newWorkWait)
+	}
+
+	// A turn given back while one waits lets it in.
+	done := make(chan int)
+	go func() {
+		rec := httptest.NewRecorder()
+		h(rec, httptest.NewRequest("POST", "/api/customer/session", nil))
+		done <- rec.Code
+	}()
+	hold <- struct{}{} // one of the first requests finishes
+	<-entered
+	close(hold)
+	if code := <-done; code != http.StatusNoContent {
+		t.Errorf("request waiting for a turn = %d, want 204 once a turn is free", code)
+	}
+	wg.Wait()
+	for i, c := range codes {
+		if c != http.StatusNoContent {
+			t.Errorf("request %d = %d, want 204", i+1, c)
+		}
+	}
+}
