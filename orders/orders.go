@@ -155,7 +155,7 @@ func (p *Processor) refused(ctx context.Context, who presso.Identity, orderID st
 	if orderID == "" {
 		return nil
 	}
-	o, err := p.db.GetOrder(ctx, orderID)
+	o, err := p.db.OrderHead(ctx, orderID)
 	if err != nil {
 		return err
 	}

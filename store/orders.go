@@ -141,6 +141,21 @@ func (c conn) GetOrder(ctx context.Context, id string) (_ *presso.Order, err err
 	return o, notFound(err, "order")
 }
 
+// OrderHead returns the part of an order that says who may fire what on
+// it: its id, bar, customer and state. The order workflow checks every
+// trigger against it before taking a write transaction; reading the whole
+// order (its drink to decode) takes twice as long (BenchmarkOrderRead: 15
+// against 33 µs).
+func (c conn) OrderHead(ctx context.Context, id string) (_ *presso.Order, err error) {
+	defer wrap(&err, "store.OrderHead")
+	o := &presso.Order{ID: id}
+	err = c.q.QueryRowContext(ctx, `SELECT event_id, user_id, state FROM orders WHERE id = $1`, id).Scan(&o.EventID, &o.UserID, &o.State)
+	if err != nil {
+		return nil, notFound(err, "order")
+	}
+	return o, nil
+}
+
 // ListOrders returns a bar's orders in the given states. Active orders come
 // in the order they were queued (numbers restart daily on some bars);
 // finished ones only if they finished at or after since, newest first. No

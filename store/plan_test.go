@@ -196,3 +196,37 @@ func TestQueueCountsUseIndex(t *testing.T) {
 		})
 	}
 }
+
+// BenchmarkOrderRead reads one order by id on the read pool: the part the
+// workflow checks a trigger against (OrderHead), and the whole order.
+func BenchmarkOrderRead(b *testing.B) {
+	ctx := b.Context()
+	db, err := Open(ctx, filepath.Join(b.TempDir(), "presso.db"))
+	if err != nil {
+		b.Fatalf("Open() = %v", err)
+	}
+	b.Cleanup(func() { db.Close() })
+	now := time.UnixMilli(1_767_225_600_000).UTC()
+	o := &presso.Order{ID: "o1", EventID: "bar", UserID: "cus", UserName: "Ada", State: presso.StateQueued, Number: 7,
+		Day: "2026-01-01", CreatedAt: now, SubmittedAt: &now, Version: 2, Drink: &presso.Drink{ID: "latte", Name: "Latte",
+			Modifiers: []presso.Modifier{{Group: "milk", GroupName: "Milk", Option: "oat", OptionName: "Oat"}}}}
+	if err := db.Tx(ctx, func(tx *Tx) error { return tx.InsertOrder(ctx, o) }); err != nil {
+		b.Fatalf("InsertOrder() = %v", err)
+	}
+	for _, c := range []struct {
+		name string
+		read func() (*presso.Order, error)
+	}{
+		{"head", func() (*presso.Order, error) { return db.OrderHead(ctx, "o1") }},
+		{"whole", func() (*presso.Order, error) { return db.GetOrder(ctx, "o1") }},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if got, err := c.read(); err != nil || got.State != presso.StateQueued {
+					b.Fatalf("read = %v, %v", got, err)
+				}
+			}
+		})
+	}
+}

@@ -685,3 +685,21 @@ func testHistory(t *testing.T, db *store.DB) {
 		t.Fatalf("History(nope) = %v, %v; want an empty, non-nil list", got, err)
 	}
 }
+
+// testOrderHead: the part of an order the workflow checks a trigger
+// against, and not found for an order that does not exist.
+func testOrderHead(t *testing.T, db *store.DB) {
+	o := fullOrder()
+	insertOrder(t, db, o)
+	got, err := db.OrderHead(t.Context(), o.ID)
+	if err != nil {
+		t.Fatalf("OrderHead(%s) = %v", o.ID, err)
+	}
+	want := &presso.Order{ID: o.ID, EventID: o.EventID, UserID: o.UserID, State: o.State}
+	if asJSON(t, got) != asJSON(t, want) {
+		t.Errorf("OrderHead(%s) = %s, want %s", o.ID, asJSON(t, got), asJSON(t, want))
+	}
+	if _, err := db.OrderHead(t.Context(), "missing"); !presso.IsKind(err, presso.KindNotFound) {
+		t.Errorf("OrderHead(missing) = %v, want not found", err)
+	}
+}

@@ -84,6 +84,7 @@ func suite(open func(t *testing.T) *store.DB) []test {
 		{name: "Orders", group: []test{
 			{name: "RoundTrip", fn: testOrderRoundTrip},
 			{name: "RoundTripNil", fn: testOrderRoundTripNil},
+			{name: "Head", fn: testOrderHead},
 			{name: "DrinkWithoutModifiers", fn: testOrderDrinkWithoutModifiers},
 			{name: "NotFound", fn: testOrderNotFound},
 			{name: "DuplicateID", fn: testOrderDuplicateID},
