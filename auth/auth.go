@@ -509,40 +509,30 @@ func (s *Service) NameSignIn(ctx context.Context, ip string, bar *presso.Bar, na
 	return sess, err
 }
 
-// OrderStartTurn counts, at a bar in name mode, one order start from the
-// client address ip with code against limit per code: fresh name sign-ins
-// cost nothing, so without it one photographed QR code lets one machine
-// take every use of a window. The count is in the database (replicas share
-// it); release gives it back when the start fails. Other bars, and limit
-// below 1, count nothing.
-func (s *Service) OrderStartTurn(ctx context.Context, ip string, bar *presso.Bar, code string, limit int) (release func(), err error) {
+// OrderStartCount is how, at a bar in name mode, one order start from
+// the client address ip with code is counted against limit per code:
+// fresh name sign-ins cost nothing, so without it one photographed QR
+// code lets one machine take every use of a window. The count is in the
+// database (replicas share it) and is made by the returned func inside
+// the start's own transaction, so a start refused for another reason
+// leaves no count. Other bars, and limit below 1, count nothing (nil).
+func (s *Service) OrderStartCount(ip string, bar *presso.Bar, code string, limit int) func(context.Context, *store.Tx) error {
 	if bar.SignInMode != "name" || limit < 1 {
-		return func() {}, nil
+		return nil
 	}
 	key := "order-ip:" + bar.ID + ":" + HashToken(code)[:16] + ":" + ip
 	window := time.Duration(max(bar.Limits.WindowSeconds, 60)) * time.Second
-	var ok bool
-	err = s.db.Tx(ctx, func(tx *store.Tx) error {
-		var err error
-		ok, err = tx.CountRate(ctx, key, time.UnixMilli(0), s.now().Add(2*window), limit)
-		return err
-	})
-	if err != nil {
-		return nil, err
-	}
-	if !ok {
-		return nil, presso.E(presso.KindLimited, presso.CodeRateLimited,
-			"%d orders from this network with this code already: the next code is on the display soon", limit)
-	}
-	return func() {
-		// Its own context: the request's may be over, and the count must
-		// still be given back.
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		if err := s.db.Tx(ctx, func(tx *store.Tx) error { return tx.UncountRate(ctx, key, time.UnixMilli(0)) }); err != nil {
-			s.log.Warn("give back an order start", "err", err)
+	return func(ctx context.Context, tx *store.Tx) error {
+		ok, err := tx.CountRate(ctx, key, time.UnixMilli(0), s.now().Add(2*window), limit)
+		if err != nil {
+			return err
 		}
-	}, nil
+		if !ok {
+			return presso.E(presso.KindLimited, presso.CodeRateLimited,
+				"%d orders from this network with this code already: the next code is on the display soon", limit)
+		}
+		return nil
+	}
 }
 
 // CreateStaff adds a staff account. Only admins may; baristas and displays

@@ -418,43 +418,55 @@ func TestSignOutEvent(t *testing.T) {
 	}
 }
 
-// TestOrderStartTurn: at a bar in name mode one address may start at most
-// limit orders with one code; a failed start gives its turn back; codes,
-// addresses and bars in code mode are counted apart or not at all.
-func TestOrderStartTurn(t *testing.T) {
+// TestOrderStartCount: at a bar in name mode one address may start at
+// most limit orders with one code; a start whose transaction fails leaves
+// no count; codes, addresses and bars in code mode are counted apart or
+// not at all.
+func TestOrderStartCount(t *testing.T) {
 	e := newEnv(t)
 	ctx := t.Context()
 	demo := &presso.Bar{ID: "demo", SignInMode: "name", Limits: presso.Limits{DrinksPerCode: 10, WindowSeconds: 300}}
 	conf := &presso.Bar{ID: "conf", SignInMode: "code"}
-	take := func(bar *presso.Bar, ip, code string) (string, func()) {
-		release, err := e.svc.OrderStartTurn(ctx, ip, bar, code, 5)
-		return e.outcome(err), release
+	if count := e.svc.OrderStartCount("10.0.0.1", conf, "CODE1", 5); count != nil {
+		t.Fatal("OrderStartCount at a bar in code mode is not nil; want nothing counted")
+	}
+	if count := e.svc.OrderStartCount("10.0.0.1", demo, "CODE1", 0); count != nil {
+		t.Fatal("OrderStartCount with limit 0 is not nil; want nothing counted")
+	}
+	// take runs one start's transaction: the count, then the rest of the
+	// start, which fails when fail is set.
+	take := func(ip, code string, fail bool) string {
+		count := e.svc.OrderStartCount(ip, demo, code, 5)
+		err := e.db.Tx(ctx, func(tx *store.Tx) error {
+			if err := count(ctx, tx); err != nil {
+				return err
+			}
+			if fail {
+				return presso.E(presso.KindConflict, presso.CodeSoldOut, "sold out")
+			}
+			return nil
+		})
+		return e.outcome(err)
 	}
 	var got []string
-	for range 5 {
-		r, _ := take(demo, "10.0.0.1", "CODE1")
-		got = append(got, r)
+	for range 6 {
+		got = append(got, take("10.0.0.1", "CODE1", false))
 	}
-	r, _ := take(demo, "10.0.0.1", "CODE1")
-	got = append(got, r)
-	r2, _ := take(demo, "10.0.0.2", "CODE1")
-	r3, _ := take(demo, "10.0.0.1", "CODE2")
-	r4, _ := take(conf, "10.0.0.1", "CODE1")
-	got = append(got, r2, r3, r4)
-	want := "ok ok ok ok ok rate_limited ok ok ok"
+	got = append(got, take("10.0.0.2", "CODE1", false), take("10.0.0.1", "CODE2", false))
+	want := "ok ok ok ok ok rate_limited ok ok"
 	if strings.Join(got, " ") != want {
-		t.Fatalf("turns = %v, want %s", got, want)
+		t.Fatalf("starts = %v, want %s", got, want)
 	}
-	// A start that failed gives its turn back.
-	_, release := take(demo, "10.0.0.2", "CODE3")
-	for range 4 {
-		take(demo, "10.0.0.2", "CODE3")
+	// Failed starts leave no count: five of them, then five that succeed.
+	got = nil
+	for range 5 {
+		got = append(got, take("10.0.0.2", "CODE3", true))
 	}
-	release()
-	if r, _ := take(demo, "10.0.0.2", "CODE3"); r != "ok" {
-		t.Fatalf("a turn after one was given back = %s, want ok", r)
+	for range 6 {
+		got = append(got, take("10.0.0.2", "CODE3", false))
 	}
-	if r, _ := take(demo, "10.0.0.2", "CODE3"); r != "rate_limited" {
-		t.Fatalf("a sixth turn = %s, want rate_limited", r)
+	want = "sold_out sold_out sold_out sold_out sold_out ok ok ok ok ok rate_limited"
+	if strings.Join(got, " ") != want {
+		t.Fatalf("starts after failed ones = %v, want %s", got, want)
 	}
 }

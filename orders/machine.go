@@ -95,6 +95,12 @@ type SubmitInput struct {
 	EventID   string            `json:"-"`
 	Code      string            `json:"-"`
 	Name      string            `json:"-"`
+	// Also, if set, runs in the trigger's transaction once its guards
+	// pass, and its error refuses the trigger: web counts a client
+	// address's order starts there, so a start refused later gives its
+	// count back with the rest of its transaction, and the count costs
+	// no transaction of its own.
+	Also func(context.Context, *store.Tx) error `json:"-"`
 }
 
 // Machine returns the order workflow. It is a function rather than a

@@ -49,7 +49,13 @@ func New(db *store.DB, now func() time.Time, notify func(), log *slog.Logger) *P
 // share one transaction, so a rejection (closed, over the limit, busy)
 // uses nothing up.
 func (p *Processor) Start(ctx context.Context, who presso.Identity, eventID, code string) (*presso.Order, error) {
-	return p.Fire(ctx, who, "", TriggerRedeem, SubmitInput{EventID: eventID, Code: code})
+	return p.StartAlso(ctx, who, eventID, code, nil)
+}
+
+// StartAlso is Start with also run in its transaction (see
+// SubmitInput.Also).
+func (p *Processor) StartAlso(ctx context.Context, who presso.Identity, eventID, code string, also func(context.Context, *store.Tx) error) (*presso.Order, error) {
+	return p.Fire(ctx, who, "", TriggerRedeem, SubmitInput{EventID: eventID, Code: code, Also: also})
 }
 
 // unavailable tells the customer's channel why a scan was turned away when
@@ -226,6 +232,11 @@ func (p *Processor) apply(ctx context.Context, tx *store.Tx, tr *Transition, who
 	c := &change{tx: tx, bar: bar, who: who, before: before, after: &after, now: p.now(), input: in}
 	if tr.Guard != nil {
 		if err := tr.Guard(ctx, c); err != nil {
+			return nil, err
+		}
+	}
+	if in.Also != nil {
+		if err := in.Also(ctx, tx); err != nil {
 			return nil, err
 		}
 	}

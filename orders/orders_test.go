@@ -494,6 +494,28 @@ func TestStartRejections(t *testing.T) {
 			}
 			e.start(customer(3))
 		})
+		t.Run("refused by what runs in its transaction", func(t *testing.T) {
+			e := newEnv(t, eng, nil)
+			before := e.code("demo").Remaining
+			ran := 0
+			refuse := func(ctx context.Context, tx *store.Tx) error {
+				ran++
+				return presso.E(presso.KindLimited, presso.CodeRateLimited, "enough from here")
+			}
+			if _, err := e.p.StartAlso(e.ctx, customer(1), "demo", e.code("demo").Code, refuse); code(err) != presso.CodeRateLimited || ran != 1 {
+				t.Fatalf("StartAlso(refusing) = %v after %d runs, want rate_limited after 1", err, ran)
+			}
+			if after := e.code("demo").Remaining; after != before {
+				t.Fatalf("remaining %d → %d: a refused start used the code", before, after)
+			}
+			if got, err := e.p.Mine(e.ctx, customer(1)); err != nil || len(got) != 0 {
+				t.Fatalf("Mine() after a refused start = %d orders, %v; want none", len(got), err)
+			}
+			// Refused by a guard first (a dead code), it does not run.
+			if _, err := e.p.StartAlso(e.ctx, customer(1), "demo", "not-a-code", refuse); code(err) != presso.CodeInvalidCode || ran != 1 {
+				t.Fatalf("StartAlso(dead code) = %v after %d runs, want invalid_code with no run", err, ran)
+			}
+		})
 		t.Run("qr codes", func(t *testing.T) {
 			e := newEnv(t, eng, func(b *presso.Bar) { b.Limits.DrinksPerCode = 1 })
 			cur := e.code("demo")

@@ -12,6 +12,7 @@ import (
 
 	"presso"
 	"presso/auth"
+	"presso/store"
 )
 
 // What holds the server up against one anonymous client or a shared
@@ -140,14 +141,15 @@ func (s *Server) signOutEverywhere(w http.ResponseWriter, r *http.Request, who p
 // orderStartChecks are the checks web makes before an order start, for
 // bars in name mode: a session signed in by name orders only at its own
 // bar, and one client address may start only so many orders with one
-// code. release gives the count back when the start then fails.
-func (s *Server) orderStartChecks(r *http.Request, who presso.Identity, event, code string) (release func(), err error) {
+// code. count, if not nil, makes that count inside the start's
+// transaction (auth.OrderStartCount).
+func (s *Server) orderStartChecks(r *http.Request, who presso.Identity, event, code string) (count func(context.Context, *store.Tx) error, err error) {
 	if who.Staff() {
-		return func() {}, nil
+		return nil, nil
 	}
 	bar, err := s.Config.Get(r.Context(), event)
 	if presso.IsKind(err, presso.KindNotFound) {
-		return func() {}, nil // the start answers for a missing bar
+		return nil, nil // the start answers for a missing bar
 	}
 	if err != nil {
 		return nil, err
@@ -157,18 +159,13 @@ func (s *Server) orderStartChecks(r *http.Request, who presso.Identity, event, c
 			"you signed in by name at another bar: sign in at %s to order here", bar.Name)
 	}
 	if bar.SignInMode != "name" {
-		return func() {}, nil
-	}
-	// A closed bar or a dead code is refused as a scan would be, before
-	// the address's share is counted or named.
-	if _, err := s.Validator.Check(r.Context(), bar, code); err != nil {
-		return nil, err
+		return nil, nil
 	}
 	limit := s.NameOrdersPerAddr
 	if limit <= 0 {
 		limit = max(bar.Limits.DrinksPerCode/2, 1)
 	}
-	return s.Auth.OrderStartTurn(r.Context(), clientIP(r), bar, code, limit)
+	return s.Auth.OrderStartCount(clientIP(r), bar, code, limit), nil
 }
 
 // keysAt is the path of object keys that leads to the JSON value ending

@@ -298,13 +298,12 @@ func (s *Server) startOrder(w http.ResponseWriter, r *http.Request, who presso.I
 	if err := decode(w, r, &in); err != nil {
 		return err
 	}
-	release, err := s.orderStartChecks(r, who, r.PathValue("event"), in.Code)
+	count, err := s.orderStartChecks(r, who, r.PathValue("event"), in.Code)
 	if err != nil {
 		return err
 	}
-	o, err := s.Orders.Start(r.Context(), who, r.PathValue("event"), in.Code)
+	o, err := s.Orders.StartAlso(r.Context(), who, r.PathValue("event"), in.Code, count)
 	if err != nil {
-		release()
 		return err
 	}
 	return writeJSON(w, http.StatusCreated, o)
