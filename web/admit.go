@@ -20,12 +20,10 @@ import (
 
 const (
 	// newWorkTurns is how many new-work requests run at once. A sign-in
-	// or a scan takes a few milliseconds, so four turns admit more than a
-	// machine finishes; they bind only when each takes long because the
-	// core is saturated. Measured at 540 arrivals/s on one core: 4 turns
-	// finished 255 orders/s during the arrivals, 8 turns 230; at 300/s
-	// neither refused anything.
-	newWorkTurns = 4
+	// or a scan takes a few milliseconds, so eight turns admit far more
+	// than a machine finishes; they bind only when each takes long
+	// because the core is saturated.
+	newWorkTurns = 8
 	// newWorkWait is the longest a request waits for a turn: what a
 	// customer told to come back loses anyway (store's retryAfter), and
 	// enough for a burst (fifty phones scanning the same code at once).
