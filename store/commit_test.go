@@ -18,13 +18,13 @@ import (
 // holds the writer with a transaction that waits, queues calls behind it,
 // and lets go, so the queued calls are taken together as one group.
 
-func openSQLiteTest(t *testing.T) *DB {
-	t.Helper()
-	db, err := Open(t.Context(), filepath.Join(t.TempDir(), "presso.db"))
+func openSQLiteTest(tb testing.TB) *DB {
+	tb.Helper()
+	db, err := Open(tb.Context(), filepath.Join(tb.TempDir(), "presso.db"))
 	if err != nil {
-		t.Fatalf("Open() = %v", err)
+		tb.Fatalf("Open() = %v", err)
 	}
-	t.Cleanup(func() { db.Close() })
+	tb.Cleanup(func() { db.Close() })
 	return db
 }
 

@@ -2,7 +2,6 @@ package store
 
 import (
 	"fmt"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -15,11 +14,7 @@ import (
 func outboxOf(tb testing.TB, orders, perOrder int) *DB {
 	tb.Helper()
 	ctx := tb.Context()
-	db, err := Open(ctx, filepath.Join(tb.TempDir(), "presso.db"))
-	if err != nil {
-		tb.Fatalf("Open() = %v", err)
-	}
-	tb.Cleanup(func() { db.Close() })
+	db := openSQLiteTest(tb)
 	now := time.UnixMilli(1_767_225_600_000).UTC()
 	for batch := 0; batch < orders; batch += 500 {
 		err := db.Tx(ctx, func(tx *Tx) error {
@@ -138,13 +133,9 @@ func queryPlan(t *testing.T, db *DB, query string, args ...any) []string {
 // index orders_queue, with 3,000 orders queued at one bar.
 func TestQueueCountsUseIndex(t *testing.T) {
 	ctx := t.Context()
-	db, err := Open(ctx, filepath.Join(t.TempDir(), "presso.db"))
-	if err != nil {
-		t.Fatalf("Open() = %v", err)
-	}
-	t.Cleanup(func() { db.Close() })
+	db := openSQLiteTest(t)
 	now := time.UnixMilli(1_767_225_600_000).UTC()
-	err = db.Tx(ctx, func(tx *Tx) error {
+	err := db.Tx(ctx, func(tx *Tx) error {
 		for i := range 3000 {
 			state := presso.StateQueued
 			if i%100 == 0 {
@@ -201,11 +192,7 @@ func TestQueueCountsUseIndex(t *testing.T) {
 // workflow checks a trigger against (OrderHead), and the whole order.
 func BenchmarkOrderRead(b *testing.B) {
 	ctx := b.Context()
-	db, err := Open(ctx, filepath.Join(b.TempDir(), "presso.db"))
-	if err != nil {
-		b.Fatalf("Open() = %v", err)
-	}
-	b.Cleanup(func() { db.Close() })
+	db := openSQLiteTest(b)
 	now := time.UnixMilli(1_767_225_600_000).UTC()
 	o := &presso.Order{ID: "o1", EventID: "bar", UserID: "cus", UserName: "Ada", State: presso.StateQueued, Number: 7,
 		Day: "2026-01-01", CreatedAt: now, SubmittedAt: &now, Version: 2, Drink: &presso.Drink{ID: "latte", Name: "Latte",
