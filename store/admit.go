@@ -77,16 +77,17 @@ func (p Priority) lane() int {
 // overload is the cause inside the error that turns new work away.
 type overload struct{}
 
-func (overload) Error() string { return "the database writer is overloaded" }
+func (overload) Error() string { return "presso is past its capacity" }
 
 // Overloaded reports whether err is the refusal of new work under
 // overload, as opposed to another reason to say busy (a bar's full queue):
 // nothing was attempted, so nothing needs telling.
 func Overloaded(err error) bool { return errors.As(err, new(overload)) }
 
-func overloaded(err error) bool { return Overloaded(err) }
-
-func busy(now time.Time) error {
+// Busy is the refusal of new work under overload, told to try again
+// after retryAfter: the writer's queue answers it, and so does web's
+// admission before the work (web/admit.go).
+func Busy(now time.Time) error {
 	return &presso.Error{Kind: presso.KindUnavailable, Code: presso.CodeBusy, RetryAt: now.Add(retryAfter),
 		Message: "presso is busy right now: try again in a moment", Err: overload{}}
 }
@@ -123,7 +124,7 @@ func (q *queue) push(c *call) error {
 		return closedErr()
 	}
 	if c.prio == PriorityNew && time.Duration(q.n+q.running)*q.perCall > q.maxWait {
-		return busy(c.queued)
+		return Busy(c.queued)
 	}
 	l := c.prio.lane()
 	q.lanes[l] = append(q.lanes[l], c)
@@ -139,7 +140,7 @@ func (q *queue) take(max int) []*call {
 	for {
 		batch, late, ok := q.collect(max)
 		for _, c := range late {
-			c.finish(busy(time.Now()))
+			c.finish(Busy(time.Now()))
 		}
 		if !ok || len(batch) > 0 {
 			return batch

@@ -109,7 +109,7 @@ func (w *writer) do(ctx context.Context, fn func(*Tx) error) error {
 		return err
 	}
 	err := w.wait(ctx, fn)
-	if overloaded(err) {
+	if Overloaded(err) {
 		w.counts.refused.Add(1)
 	}
 	return err

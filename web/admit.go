@@ -4,7 +4,7 @@ import (
 	"net/http"
 	"time"
 
-	"presso"
+	"presso/store"
 )
 
 // Admission before the work. Past what one core can do, the CPU runs out
@@ -43,9 +43,7 @@ func (s *Server) newWork(h http.HandlerFunc) http.HandlerFunc {
 			case s.newTurns <- struct{}{}:
 				t.Stop()
 			case <-t.C:
-				retry := time.Now().Add(newWorkWait)
-				s.writeError(w, r, &presso.Error{Kind: presso.KindUnavailable, Code: presso.CodeBusy, RetryAt: retry,
-					Message: "presso is busy right now: try again in a moment"})
+				s.writeError(w, r, store.Busy(time.Now()))
 				return
 			case <-r.Context().Done():
 				t.Stop()
