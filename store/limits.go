@@ -116,11 +116,3 @@ func (c *Tx) CountRate(ctx context.Context, key string, start, expires time.Time
 	}
 	return err == nil && n <= max, err
 }
-
-// UncountRate gives back one count of key's window, for an attempt that
-// came to nothing.
-func (c *Tx) UncountRate(ctx context.Context, key string, start time.Time) (err error) {
-	defer wrap(&err, "store.UncountRate")
-	_, err = c.q.ExecContext(ctx, `UPDATE rate_counts SET n = n - 1 WHERE key = $1 AND window_start = $2 AND n > 0`, key, ms(start))
-	return err
-}
