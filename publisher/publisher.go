@@ -13,9 +13,7 @@
 package publisher
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"log/slog"
 	"strings"
@@ -60,10 +58,9 @@ func (c Channel) Subject() string {
 // data, {"detail","type"} encoded once for every subscriber that gets it:
 // they all write the same bytes, and none may change them.
 type Message struct {
-	Seq    uint64
-	Type   string
-	Detail json.RawMessage
-	Data   []byte
+	Seq  uint64
+	Type string
+	Data []byte
 }
 
 // Match reports whether env belongs on the channel, and returns the detail
@@ -197,64 +194,6 @@ func (p *Publisher) Ready() error {
 		return errors.New("the real-time feed is not running yet")
 	}
 	return nil
-}
-
-// wire is an event as the publisher reads it off the bus: the detail is
-// kept as it came, to be passed on without decoding and encoding it again.
-type wire struct {
-	DetailType string          `json:"detailType"`
-	EventID    string          `json:"eventId"`
-	Detail     json.RawMessage `json:"detail"`
-}
-
-// about is what the publisher itself needs of an event: its bar, and of
-// its detail the user and the session.
-type about struct {
-	EventID     string `json:"-"`
-	UserID      string `json:"userId"`
-	SessionHash string `json:"sessionHash"`
-}
-
-// decode reads a bus message, and encodes the SSE data every channel that
-// sees it writes.
-func decode(m bus.Message) (*Message, about, error) {
-	var w wire
-	var a about
-	if err := json.Unmarshal(m.Data, &w); err != nil {
-		return nil, a, err
-	}
-	if len(w.Detail) > 0 {
-		if err := json.Unmarshal(w.Detail, &a); err != nil {
-			return nil, a, err
-		}
-	}
-	a.EventID = w.EventID
-	typ, err := json.Marshal(w.DetailType)
-	if err != nil {
-		return nil, a, err
-	}
-	// An SSE data line must hold no newline, whatever the stored JSON
-	// looked like: compact a detail that has one. (presso writes its
-	// events with json.Marshal, which never does, and the signature says
-	// the message is presso's: the detail is passed on as it came.) The
-	// keys are in the order json.Marshal of a map puts them, as the data
-	// always had.
-	data := bytes.NewBuffer(make([]byte, 0, len(w.Detail)+len(typ)+20))
-	data.WriteString(`{"detail":`)
-	switch {
-	case len(w.Detail) == 0:
-		data.WriteString("null")
-	case bytes.IndexByte(w.Detail, '\n') < 0:
-		data.Write(w.Detail)
-	default:
-		if err := json.Compact(data, w.Detail); err != nil {
-			return nil, a, err
-		}
-	}
-	data.WriteString(`,"type":`)
-	data.Write(typ)
-	data.WriteByte('}')
-	return &Message{Seq: m.Seq, Type: w.DetailType, Detail: w.Detail, Data: data.Bytes()}, a, nil
 }
 
 func (p *Publisher) dispatch(m bus.Message) {
