@@ -131,6 +131,7 @@ type Session struct {
 	Token    string
 	Identity presso.Identity
 	Expires  time.Time
+	created  time.Time
 }
 
 // HashToken is how session tokens are stored: a stolen database holds no
@@ -147,7 +148,7 @@ func (s *Service) newSession(ctx context.Context, tx *store.Tx, id presso.Identi
 	rand.Read(b[:])
 	token := base64.RawURLEncoding.EncodeToString(b[:])
 	now := s.now()
-	sess := Session{Token: token, Identity: id, Expires: now.Add(SessionTTL)}
+	sess := Session{Token: token, Identity: id, Expires: now.Add(SessionTTL), created: now}
 	stored := store.Session{TokenHash: HashToken(token), UserID: id.ID, Kind: id.Kind, EventID: eventID, CreatedAt: now, ExpiresAt: sess.Expires}
 	if id.Staff() {
 		stored.ExpiresAt = now.Add(StaffSessionIdle)
@@ -422,6 +423,7 @@ func (s *Service) CustomerSignIn(ctx context.Context, ip, email, code string) (S
 	key := "email:" + email
 	want := []byte(HashToken(email + ":" + strings.TrimSpace(code)))
 	var sess Session
+	gen := s.sessions.begin()
 	err = s.db.Tx(ctx, func(tx *store.Tx) error {
 		sess = Session{} // the transaction may run again
 		now := s.now()
@@ -475,6 +477,7 @@ func (s *Service) CustomerSignIn(ctx context.Context, ip, email, code string) (S
 	if sess.Token == "" {
 		return Session{}, presso.Invalid("code", "that code is not right: check it, or ask for a new one")
 	}
+	s.remember(sess, gen)
 	return sess, nil
 }
 
@@ -494,6 +497,7 @@ func (s *Service) NameSignIn(ctx context.Context, ip string, bar *presso.Bar, na
 	}
 	cu := store.Customer{ID: presso.NewID("cus"), Name: name}
 	var sess Session
+	gen := s.sessions.begin()
 	// A customer signing in is new work, like the scan that follows: under
 	// overload it is turned away at once rather than let in to be refused
 	// at the scan, after a write that only made the writer later still for
@@ -506,7 +510,20 @@ func (s *Service) NameSignIn(ctx context.Context, ip string, bar *presso.Bar, na
 		sess, err = s.newSession(ctx, tx, presso.Identity{ID: cu.ID, Kind: "customer", Name: cu.Name, Role: presso.RoleCustomer, EventID: bar.ID}, bar.ID)
 		return err
 	})
-	return sess, err
+	if err != nil {
+		return Session{}, err
+	}
+	s.remember(sess, gen)
+	return sess, nil
+}
+
+// remember caches a customer's new session once it has committed, as
+// Identify would find it: the scan that follows a sign-in (and every call
+// after it) then reads no session from the database, one read an order.
+// Staff sessions are left to Identify, which moves them on as they are
+// used.
+func (s *Service) remember(sess Session, gen uint64) {
+	s.sessions.put(HashToken(sess.Token), cachedSession{id: sess.Identity, created: sess.created, expires: sess.Expires}, gen, s.now())
 }
 
 // OrderStartCount is how, at a bar in name mode, one order start from

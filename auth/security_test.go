@@ -470,3 +470,56 @@ func TestOrderStartCount(t *testing.T) {
 		t.Fatalf("starts after failed ones = %v, want %s", got, want)
 	}
 }
+
+// TestSessionCachedAtSignIn: a customer's new session is cached as it
+// commits, exactly as Identify would read it from the database, so the
+// calls after a sign-in read no session (here: the row is gone, and only
+// the replica that signed the customer in still knows it, until the
+// cache's ten seconds are up).
+func TestSessionCachedAtSignIn(t *testing.T) {
+	e := newEnv(t)
+	ctx := t.Context()
+	demo, err := e.db.GetBar(ctx, "demo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	byName, err := e.svc.NameSignIn(ctx, "10.0.0.1", demo, "Ann")
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, err := e.svc.RequestCode(ctx, "10.0.0.1", "bea@example.com")
+	if err != nil {
+		t.Fatal(err)
+	}
+	byEmail, err := e.svc.CustomerSignIn(ctx, "10.0.0.1", "bea@example.com", code)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other := e.service()
+	var want []presso.Identity
+	for _, sess := range []auth.Session{byName, byEmail} {
+		id, err := other.Identify(ctx, sess.Token)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want = append(want, id)
+	}
+	if err := e.db.Tx(ctx, func(tx *store.Tx) error {
+		return tx.DeleteExpiredSessions(ctx, e.clock.Now().Add(365*24*time.Hour))
+	}); err != nil {
+		t.Fatal(err)
+	}
+	e.clock.Advance(9 * time.Second)
+	for i, sess := range []auth.Session{byName, byEmail} {
+		if got, err := e.svc.Identify(ctx, sess.Token); err != nil || got != want[i] {
+			t.Errorf("session %d from the sign-in's cache = %+v, %v; want %+v as the database had it", i, got, err, want[i])
+		}
+		if _, err := e.service().Identify(ctx, sess.Token); e.outcome(err) != "unauthenticated" {
+			t.Errorf("session %d on a replica that never saw it = %s, want unauthenticated (the row is gone)", i, e.outcome(err))
+		}
+	}
+	e.clock.Advance(2 * time.Second)
+	if _, err := e.svc.Identify(ctx, byName.Token); e.outcome(err) != "unauthenticated" {
+		t.Errorf("past the cache's ten seconds = %s, want unauthenticated", e.outcome(err))
+	}
+}
