@@ -151,7 +151,7 @@ SSE clients resume from it with ` + "`Last-Event-ID`" + `.
 	}
 }
 
-var randomID = regexp.MustCompile(`\b(o|ev|cus|stf)_[a-z2-7]{26}\b`)
+var randomID = regexp.MustCompile(`\b(o|ev|cus|stf)_[2-7a-z]{26}\b`)
 
 // stableIDs replaces random ids by numbered ones so the golden file is
 // the same on every run.
