@@ -98,28 +98,20 @@ func FuzzDecode(f *testing.F) {
 			return
 		}
 		msg, a, err := decode(bus.Message{Data: []byte(data)})
-		dt, dtOK := w.DetailType.(string)
-		ev, evOK := w.EventID.(string)
-		if (w.DetailType != nil && !dtOK) || (w.EventID != nil && !evOK) {
-			if err == nil {
-				t.Fatalf("decode(%s) took a type or bar that is no string", data)
-			}
-			return
-		}
 		var d struct{ UserID, SessionHash any }
 		if len(w.Detail) > 0 && w.Detail[0] == '{' {
 			var m map[string]any
 			json.Unmarshal(w.Detail, &m)
 			d.UserID, d.SessionHash = m["userId"], m["sessionHash"]
 		}
-		u, uOK := d.UserID.(string)
-		sh, shOK := d.SessionHash.(string)
-		if (d.UserID != nil && !uOK) || (d.SessionHash != nil && !shOK) {
+		want, ok := strs(w.DetailType, w.EventID, d.UserID, d.SessionHash)
+		if !ok {
 			if err == nil {
-				t.Fatalf("decode(%s) took a user or session that is no string", data)
+				t.Fatalf("decode(%s) took a type, bar, user or session that is no string", data)
 			}
 			return
 		}
+		dt, ev, u, sh := want[0], want[1], want[2], want[3]
 		if err != nil {
 			t.Fatalf("decode(%s): %v", data, err)
 		}
@@ -130,6 +122,20 @@ func FuzzDecode(f *testing.F) {
 			t.Fatalf("decode(%s) wrote %s", data, msg.Data)
 		}
 	})
+}
+
+// strs is vs as strings, absent (nil) ones empty; false if one is
+// another type.
+func strs(vs ...any) ([]string, bool) {
+	out := make([]string, len(vs))
+	for i, v := range vs {
+		s, ok := v.(string)
+		if v != nil && !ok {
+			return nil, false
+		}
+		out[i] = s
+	}
+	return out, true
 }
 
 // exactKeys reports whether every key of data's top object and of its
