@@ -28,13 +28,22 @@ var sqliteEngine = engine{
 // openSQLite opens the file with one writer connection and a read pool.
 // WAL lets readers run beside the writer; busy_timeout covers other
 // processes (a backup, the load command's invariant check).
+//
+// temp_store is MEMORY for the sub-journal of group commit's savepoints
+// (commit.go): it keeps the page images a failing call is rolled back to.
+// One call touches more pages than the 64 KiB SQLite keeps in memory by
+// default, so each group spilled to a temporary file it created, wrote
+// page by page and deleted: 6 % of the CPU at 350 orders/s. In memory it
+// holds one call's pages at a time (released with its savepoint); write
+// syscalls per order fell from 180 to 105, CPU per order 0.91x and 0.95x
+// at 350/s in two A/B runs.
 func openSQLite(ctx context.Context, file string) (*DB, error) {
 	if dir := filepath.Dir(file); dir != "" {
 		if err := os.MkdirAll(dir, 0o700); err != nil {
 			return nil, fmt.Errorf("create database directory: %w", err)
 		}
 	}
-	pragmas := "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(ON)"
+	pragmas := "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(ON)&_pragma=temp_store(MEMORY)"
 	u := "file:" + (&url.URL{Path: file}).EscapedPath()
 	w, err := sql.Open("sqlite", u+"?"+pragmas+"&_txlock=immediate")
 	if err != nil {
