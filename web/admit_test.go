@@ -64,3 +64,52 @@ func TestNewWork(t *testing.T) {
 		}
 	}
 }
+
+// TestNewWorkStanding: once the turns have been full for standingAfter with
+// nobody let in soon, a request waits standingWait, not newWorkWait, before
+// it hears busy; a turn had at once again ends the standing queue, and the
+// next request waits its whole second again.
+func TestNewWorkStanding(t *testing.T) {
+	s := &Server{Log: slog.New(slog.NewTextHandler(io.Discard, nil)), newTurns: make(chan struct{}, newWorkTurns)}
+	hold, entered := make(chan struct{}), make(chan struct{}, newWorkTurns)
+	h := s.newWork(func(w http.ResponseWriter, r *http.Request) {
+		entered <- struct{}{}
+		<-hold
+		w.WriteHeader(http.StatusNoContent)
+	})
+	var wg sync.WaitGroup
+	fill := func(n int) {
+		for range n {
+			wg.Go(func() { h(httptest.NewRecorder(), httptest.NewRequest("POST", "/api/customer/session", nil)) })
+			<-entered
+		}
+	}
+	ask := func() (int, time.Duration) {
+		start := time.Now()
+		rec := httptest.NewRecorder()
+		h(rec, httptest.NewRequest("POST", "/api/customer/session", nil))
+		return rec.Code, time.Since(start)
+	}
+	fill(newWorkTurns)
+	for i, want := range []struct {
+		name     string
+		min, max time.Duration
+	}{
+		{"the turns just filled: a burst", newWorkWait, 10 * newWorkWait},
+		{"full for a second: a standing queue", standingWait, newWorkWait / 2},
+	} {
+		if code, waited := ask(); code != http.StatusServiceUnavailable || waited < want.min || waited > want.max {
+			t.Errorf("request %d (%s) = %d after %v, want 503 after %v to %v", i+1, want.name, code, waited, want.min, want.max)
+		}
+	}
+	hold <- struct{}{} // a turn frees, and the next request has it at once
+	for len(s.newTurns) == newWorkTurns {
+		time.Sleep(time.Millisecond)
+	}
+	fill(1)
+	if code, waited := ask(); code != http.StatusServiceUnavailable || waited < newWorkWait {
+		t.Errorf("after a turn had at once: %d after %v, want 503 after the whole %v", code, waited, newWorkWait)
+	}
+	close(hold)
+	wg.Wait()
+}

@@ -16,6 +16,7 @@ import (
 	"net/netip"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"presso"
@@ -65,6 +66,7 @@ type Server struct {
 
 	streamSlots *slots        // set by Handler
 	newTurns    chan struct{} // set by Handler; see newWork
+	lastSoon    atomic.Int64  // when a request last had a turn within turnSoon (unix ns); see newWork
 	// Dev is --dev: it adds demo conveniences, such as the home page's
 	// "try it without a phone" (GET /api/events/{event}/try).
 	Dev bool
