@@ -11,10 +11,9 @@ import (
 	"time"
 )
 
-// TestNewWork: newWorkTurns requests of new work run at once; one more
-// waits, and is answered 503 busy with Retry-After when no turn frees
-// within newWorkWait; a turn given back lets the next one in.
-func TestNewWork(t *testing.T) {
+// heldNewWork is a server's newWork around a handler that says it entered
+// and answers 204 once hold lets it go.
+func heldNewWork() (*Server, http.HandlerFunc, chan struct{}, chan struct{}) {
 	s := &Server{Log: slog.New(slog.NewTextHandler(io.Discard, nil)), newTurns: make(chan struct{}, newWorkTurns)}
 	hold, entered := make(chan struct{}), make(chan struct{}, newWorkTurns)
 	h := s.newWork(func(w http.ResponseWriter, r *http.Request) {
@@ -22,6 +21,14 @@ func TestNewWork(t *testing.T) {
 		<-hold
 		w.WriteHeader(http.StatusNoContent)
 	})
+	return s, h, hold, entered
+}
+
+// TestNewWork: newWorkTurns requests of new work run at once; one more
+// waits, and is answered 503 busy with Retry-After when no turn frees
+// within newWorkWait; a turn given back lets the next one in.
+func TestNewWork(t *testing.T) {
+	_, h, hold, entered := heldNewWork()
 	var wg sync.WaitGroup
 	codes := make([]int, newWorkTurns)
 	for i := range newWorkTurns {
@@ -70,13 +77,7 @@ func TestNewWork(t *testing.T) {
 // it hears busy; a turn had at once again ends the standing queue, and the
 // next request waits its whole second again.
 func TestNewWorkStanding(t *testing.T) {
-	s := &Server{Log: slog.New(slog.NewTextHandler(io.Discard, nil)), newTurns: make(chan struct{}, newWorkTurns)}
-	hold, entered := make(chan struct{}), make(chan struct{}, newWorkTurns)
-	h := s.newWork(func(w http.ResponseWriter, r *http.Request) {
-		entered <- struct{}{}
-		<-hold
-		w.WriteHeader(http.StatusNoContent)
-	})
+	s, h, hold, entered := heldNewWork()
 	var wg sync.WaitGroup
 	fill := func(n int) {
 		for range n {
