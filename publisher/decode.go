@@ -51,7 +51,9 @@ func decode(m bus.Message) (*Message, about, error) {
 	if err != nil {
 		return nil, a, err
 	}
-	if len(detail) > 0 && detail[0] == '{' {
+	switch {
+	case len(detail) == 0 || string(detail) == "null":
+	case detail[0] == '{':
 		err = members(detail, func(key, val []byte) error {
 			var err error
 			switch string(key) {
@@ -65,12 +67,11 @@ func decode(m bus.Message) (*Message, about, error) {
 		if err != nil {
 			return nil, a, err
 		}
+	default:
+		return nil, a, errSyntax // a detail is an object or null
 	}
 	if typ == nil || typ[0] != '"' {
 		typ = []byte(`""`)
-	}
-	if bytes.Equal(detail, []byte("null")) {
-		detail = nil
 	}
 	data := bytes.NewBuffer(make([]byte, 0, len(detail)+len(typ)+24))
 	data.WriteString(`{"detail":`)

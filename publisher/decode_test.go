@@ -51,7 +51,7 @@ func TestDecodeRefuses(t *testing.T) {
 		``, `[]`, `"x"`, `{`, `{"detailType":"X.Y"`, `{"detailType":"X.Y"}x`, `{"detailType" "X.Y"}`,
 		`{"detailType":"X.Y",}`, `{"detailType":"X.Y","detail":{"userId":"u1"}`, `{"detailType":"X.Y","detail":{"a":[1}}`,
 		`{"detailType":"X.Y","detail":{"a":"open}}`, `{"detailType":1}`, `{"eventId":{}}`, `{"detail":{"userId":[]}}`,
-		`{"detailType":}`, `{detailType:"X.Y"}`,
+		`{"detailType":}`, `{detailType:"X.Y"}`, `{"detail":[{"userId":"u1"}]}`, `{"detail":"u1"}`, `{"detail":1}`,
 	} {
 		if msg, _, err := decode(bus.Message{Data: []byte(data)}); err == nil {
 			t.Errorf("decode(%s) = %s, want an error", data, msg.Data)
@@ -105,9 +105,12 @@ func FuzzDecode(f *testing.F) {
 			d.UserID, d.SessionHash = m["userId"], m["sessionHash"]
 		}
 		want, ok := strs(w.DetailType, w.EventID, d.UserID, d.SessionHash)
+		if d := string(w.Detail); d != "" && d != "null" && d[0] != '{' {
+			ok = false // encoding/json cannot read a user or session from it either
+		}
 		if !ok {
 			if err == nil {
-				t.Fatalf("decode(%s) took a type, bar, user or session that is no string", data)
+				t.Fatalf("decode(%s) took a detail that is no object, or a type, bar, user or session that is no string", data)
 			}
 			return
 		}
