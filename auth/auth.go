@@ -131,7 +131,6 @@ type Session struct {
 	Token    string
 	Identity presso.Identity
 	Expires  time.Time
-	created  time.Time
 }
 
 // HashToken is how session tokens are stored: a stolen database holds no
@@ -148,7 +147,7 @@ func (s *Service) newSession(ctx context.Context, tx *store.Tx, id presso.Identi
 	rand.Read(b[:])
 	token := base64.RawURLEncoding.EncodeToString(b[:])
 	now := s.now()
-	sess := Session{Token: token, Identity: id, Expires: now.Add(SessionTTL), created: now}
+	sess := Session{Token: token, Identity: id, Expires: now.Add(SessionTTL)}
 	stored := store.Session{TokenHash: HashToken(token), UserID: id.ID, Kind: id.Kind, EventID: eventID, CreatedAt: now, ExpiresAt: sess.Expires}
 	if id.Staff() {
 		stored.ExpiresAt = now.Add(StaffSessionIdle)
@@ -190,7 +189,7 @@ func (s *Service) Identify(ctx context.Context, token string) (presso.Identity, 
 			sess.ExpiresAt = until
 		}
 	}
-	s.sessions.put(hash, cachedSession{id: id, created: sess.CreatedAt, expires: sess.ExpiresAt}, gen, now)
+	s.sessions.put(hash, cachedSession{id: id, expires: sess.ExpiresAt}, gen, now)
 	return id, nil
 }
 
@@ -523,7 +522,7 @@ func (s *Service) NameSignIn(ctx context.Context, ip string, bar *presso.Bar, na
 // Staff sessions are left to Identify, which moves them on as they are
 // used.
 func (s *Service) remember(sess Session, gen uint64) {
-	s.sessions.put(HashToken(sess.Token), cachedSession{id: sess.Identity, created: sess.created, expires: sess.Expires}, gen, s.now())
+	s.sessions.put(HashToken(sess.Token), cachedSession{id: sess.Identity, expires: sess.Expires}, gen, s.now())
 }
 
 // OrderStartCount is how, at a bar in name mode, one order start from

@@ -23,7 +23,6 @@ const (
 // cachedSession is what Identify found for a token hash.
 type cachedSession struct {
 	id      presso.Identity
-	created time.Time // the session's start, for a staff session's 7 days
 	expires time.Time // the session's expiry as stored when it was read
 	until   time.Time // when the cache forgets it
 }
