@@ -626,8 +626,10 @@ func TestBrowserEndToEnd(t *testing.T) {
 	customer.axe("order: history")
 	customer.shot("e2e-06-history")
 
-	// A second customer picks a drink that has just run out: the server's
-	// 400 shows next to the drinks, which are reloaded with it disabled.
+	// A second customer is looking at the menu when a drink runs out: the
+	// bar's channel greys it out at once. A page that missed the change (a
+	// stale tab) still sends it: the server's 400 shows next to the drinks,
+	// which are reloaded with it disabled.
 	second := b.person("second", 390, 844, true)
 	second.goTo("/order/demo?code=" + url.QueryEscape(qr.Q.Code))
 	second.nameSignIn("Bob")
@@ -642,7 +644,16 @@ func TestBrowserEndToEnd(t *testing.T) {
 		}
 	}
 	admin.must(200, "PATCH", "/api/events/demo", map[string]any{"menu": bar.Menu}, nil)
-	second.orderDrink("ordering a drink that ran out", "americano")
+	b.wait(shows{second, "#menu .choice.is-disabled", "unavailable"})
+	second.do("the open menu greys it out", chromedp.WaitVisible(chromedp.CSS(`input[name="drink"][value="americano"]:disabled`)))
+	// One task picks and sends it, so no redraw of the menu comes between.
+	eval[bool](second, "ordering a drink that ran out from a stale menu", `(() => {
+		const drink = document.querySelector('input[name="drink"][value="americano"]');
+		drink.disabled = false;
+		drink.click();
+		document.querySelector('#menu button[type="submit"]').click();
+		return true;
+	})()`)
 	b.wait(shows{second, "#err-drink", "not available"}, shows{second, "#menu .choice.is-disabled", "unavailable"})
 	second.do("the menu reloads with it disabled", chromedp.WaitVisible(chromedp.CSS(`input[name="drink"][value="americano"]:disabled`)))
 	second.shot("e2e-07-unavailable")

@@ -411,6 +411,9 @@ function watchBar() {
   if (app.barStream) return;
   const apply = (bar) => {
     if (!bar || bar.id !== event) return;
+    // The stream's opening snapshot usually repeats what the page already
+    // shows; redrawing the menu then would only move the customer's focus.
+    if (JSON.stringify(bar) === JSON.stringify(app.bar)) return;
     // Drinks that run out while the customer looks at the menu are named,
     // so a choice that vanishes (or a tap on a greyed-out drink) is explained.
     const was = new Map((app.bar?.menu || []).map((d) => [d.id, d.available]));
