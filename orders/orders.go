@@ -274,7 +274,7 @@ func persist(ctx context.Context, tx *store.Tx, tr *Transition, c *change) error
 			return err
 		}
 	} else {
-		ok, err := tx.UpdateOrder(ctx, after, before.Version, c.numberDay)
+		ok, err := tx.UpdateOrder(ctx, before, after, c.numberDay)
 		if err != nil {
 			return err
 		}

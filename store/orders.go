@@ -93,39 +93,47 @@ func (c *Tx) InsertNumberedOrder(ctx context.Context, o *presso.Order, numberDay
 	return err
 }
 
-// UpdateOrder writes o if the stored version is still prev, and reports
-// whether it did. A false means another transition won the race. numberDay
-// is the counter day of a number drawn by this transition; "" keeps the
-// stored one, so a later transition cannot move a number to another day.
-// Whether the order is a walk-up is set once, by InsertOrder.
-func (c *Tx) UpdateOrder(ctx context.Context, o *presso.Order, prev int64, numberDay string) (_ bool, err error) {
+// UpdateOrder writes after over before if the stored version is still
+// before's, and reports whether it did. A false means another transition
+// won the race. numberDay is the counter day of a number drawn by this
+// transition; "" keeps the stored one, so a later transition cannot move
+// a number to another day. Whether the order is a walk-up is set once, by
+// InsertOrder.
+//
+// Only the columns that differ from before are written. SQLite rewrites
+// each index that holds a column named in SET, changed or not, and five
+// of orders' indexes hold one: every transition wrote all five.
+func (c *Tx) UpdateOrder(ctx context.Context, before, after *presso.Order, numberDay string) (_ bool, err error) {
 	defer wrap(&err, "store.UpdateOrder")
-	drink, err := encodeDrink(o.Drink)
+	drink, err := encodeDrink(after.Drink)
 	if err != nil {
 		return false, err
 	}
-	res, err := c.q.ExecContext(ctx, `
-		UPDATE orders SET
-			state = $3,
-			cause = $4,
-			number = $5,
-			number_day = COALESCE(NULLIF($6, ''), number_day),
-			drink = $7,
-			barista_id = $8,
-			barista_name = $9,
-			submitted_at = $10,
-			made_at = $11,
-			finished_at = $12,
-			deadline_at = $13,
-			version = $14,
-			collected_at = $15,
-			called_at = $16
-		WHERE id = $1 AND version = $2`,
-		o.ID, prev, o.State, o.Cause, o.Number, numberDay, drink, o.BaristaID, o.BaristaName,
-		msPtr(o.SubmittedAt), msPtr(o.MadeAt), msPtr(o.FinishedAt), msPtr(o.Deadline), o.Version, msPtr(o.CollectedAt),
-		msPtr(o.CalledAt))
+	set := []string{"version = $3"}
+	args := []any{after.ID, before.Version, after.Version}
+	column := func(name string, changed bool, v any) {
+		if changed {
+			args = append(args, v)
+			set = append(set, fmt.Sprintf("%s = $%d", name, len(args)))
+		}
+	}
+	instant := func(name string, b, a *time.Time) { column(name, msPtr(b) != msPtr(a), msPtr(a)) }
+	column("state", before.State != after.State, after.State)
+	column("cause", before.Cause != after.Cause, after.Cause)
+	column("number", before.Number != after.Number, after.Number)
+	column("number_day", numberDay != "", numberDay)
+	column("drink", before.Drink != after.Drink, drink)
+	column("barista_id", before.BaristaID != after.BaristaID, after.BaristaID)
+	column("barista_name", before.BaristaName != after.BaristaName, after.BaristaName)
+	instant("submitted_at", before.SubmittedAt, after.SubmittedAt)
+	instant("made_at", before.MadeAt, after.MadeAt)
+	instant("finished_at", before.FinishedAt, after.FinishedAt)
+	instant("deadline_at", before.Deadline, after.Deadline)
+	instant("collected_at", before.CollectedAt, after.CollectedAt)
+	instant("called_at", before.CalledAt, after.CalledAt)
+	res, err := c.q.ExecContext(ctx, `UPDATE orders SET `+strings.Join(set, ", ")+` WHERE id = $1 AND version = $2`, args...)
 	if isUniqueViolation(err) {
-		return false, fmt.Errorf("order %s: duplicate number %d: %w", o.ID, o.Number, err)
+		return false, fmt.Errorf("order %s: duplicate number %d: %w", after.ID, after.Number, err)
 	}
 	if err != nil {
 		return false, err

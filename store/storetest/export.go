@@ -84,7 +84,7 @@ func exportFixture(t *testing.T, db *store.DB) {
 				return err
 			}
 		}
-		ok, err := tx.UpdateOrder(ctx, &presso.Order{ID: "o-done", State: presso.StateCompleted, Number: 2, FinishedAt: done.FinishedAt, Version: 2}, 1, "2026-01-01")
+		ok, err := tx.UpdateOrder(ctx, done, &presso.Order{ID: "o-done", State: presso.StateCompleted, Number: 2, FinishedAt: done.FinishedAt, Version: 2}, "2026-01-01")
 		if err != nil || !ok {
 			return fmt.Errorf("UpdateOrder(o-done) = %v, %v", ok, err)
 		}

@@ -57,10 +57,17 @@ func getOrder(t *testing.T, db *store.DB, id string) *presso.Order {
 	return o
 }
 
+// updateOrder writes o over the order as stored, if it is still at
+// version prev.
 func updateOrder(t *testing.T, db *store.DB, o *presso.Order, prev int64, numberDay string) (bool, error) {
 	t.Helper()
 	return txTry(t, db, func(tx *store.Tx) (bool, error) {
-		return tx.UpdateOrder(t.Context(), o, prev, numberDay)
+		before := &presso.Order{ID: o.ID}
+		if stored, err := tx.GetOrder(t.Context(), o.ID); err == nil {
+			before = stored
+		}
+		before.Version = prev
+		return tx.UpdateOrder(t.Context(), before, o, numberDay)
 	})
 }
 
@@ -237,9 +244,12 @@ func testOrderConcurrentUpdates(t *testing.T, db *store.DB) {
 		if err != nil {
 			return false, err
 		}
-		prev := o.Version
-		o.State, o.BaristaID, o.Version = presso.StateMaking, "s"+strconv.Itoa(i), prev+1
-		return tx.UpdateOrder(ctx, o, 1, "")
+		// Every racer writes from version 1; the ones after the winner
+		// read its version 2.
+		before := *o
+		before.Version = 1
+		o.State, o.BaristaID, o.Version = presso.StateMaking, "s"+strconv.Itoa(i), o.Version+1
+		return tx.UpdateOrder(ctx, &before, o, "")
 	}))
 	if won != 1 {
 		t.Fatalf("%d concurrent UpdateOrder() from version 1: %d won, want exactly 1", n, won)
@@ -580,9 +590,9 @@ func testDeadlinesConcurrentSweepers(t *testing.T, db *store.DB) {
 				if err != nil {
 					return err
 				}
-				prev := o.Version
-				o.Deadline, o.State, o.Version = nil, presso.StateTimedOut, prev+1
-				ok, err := tx.UpdateOrder(ctx, o, prev, "")
+				before := *o
+				o.Deadline, o.State, o.Version = nil, presso.StateTimedOut, before.Version+1
+				ok, err := tx.UpdateOrder(ctx, &before, o, "")
 				if err != nil {
 					return err
 				}
