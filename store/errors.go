@@ -38,9 +38,14 @@ func (e *opError) Unwrap() error { return e.err }
 func wrap(errp *error, op string) { *errp = classify(op, *errp) }
 
 func classify(op string, err error) error {
+	// Every store call ends here, nearly always with nil: return before
+	// errors.As's targets, which escape, cost two allocations a call.
+	if err == nil {
+		return nil
+	}
 	var pe *presso.Error
 	var oe *opError
-	if err == nil || errors.Is(err, context.Canceled) || errors.As(err, &pe) || errors.As(err, &oe) {
+	if errors.Is(err, context.Canceled) || errors.As(err, &pe) || errors.As(err, &oe) {
 		return err
 	}
 	err = &opError{op: op, err: err}

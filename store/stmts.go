@@ -154,6 +154,10 @@ type txq struct {
 	// the driver a goroutine per statement watching the context.
 	shared bool
 	local  map[*sql.Stmt]*sql.Stmt // the cache's statements bound to tx
+	// from and uncancelled are the last context made uncancellable and
+	// the result: a call runs all its statements under one context, so it
+	// needs one, not one a statement.
+	from, uncancelled context.Context
 }
 
 // stmt returns query's statement bound to the transaction, or nil to run
@@ -181,7 +185,10 @@ func (q *txq) context(ctx context.Context) context.Context {
 	if !q.shared || ctx.Err() != nil {
 		return ctx
 	}
-	return context.WithoutCancel(ctx)
+	if ctx != q.from {
+		q.from, q.uncancelled = ctx, context.WithoutCancel(ctx)
+	}
+	return q.uncancelled
 }
 
 func (q *txq) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
