@@ -20,16 +20,8 @@ CREATE TABLE outbox_lean (
     created_at   INTEGER NOT NULL,
     published_at INTEGER
 );
-INSERT INTO outbox_lean (
-    seq,
-    id,
-    event_id,
-    order_id,
-    detail_type,
-    payload,
-    created_at,
-    published_at
-) SELECT seq, id, event_id, order_id, detail_type, payload, created_at, published_at FROM outbox;
+-- The new table's columns are the old one's, in the same order.
+INSERT INTO outbox_lean SELECT * FROM outbox;
 DROP TABLE outbox;
 ALTER TABLE outbox_lean RENAME TO outbox;
 CREATE INDEX outbox_unpublished ON outbox (seq) WHERE published_at IS NULL;
@@ -45,14 +37,6 @@ CREATE TABLE order_history_lean (
     actor      TEXT NOT NULL,
     PRIMARY KEY (order_id, seq)
 ) WITHOUT ROWID;
-INSERT INTO order_history_lean (
-    order_id,
-    seq,
-    at,
-    from_state,
-    to_state,
-    trigger,
-    actor
-) SELECT order_id, seq, at, from_state, to_state, trigger, actor FROM order_history;
+INSERT INTO order_history_lean SELECT * FROM order_history;
 DROP TABLE order_history;
 ALTER TABLE order_history_lean RENAME TO order_history;
