@@ -1,8 +1,6 @@
 package store
 
 import (
-	"database/sql"
-	"path"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -17,46 +15,43 @@ import (
 // every row, every seq and what is still unpublished must come through,
 // with new events numbered after the old ones.
 func TestSQLiteUpgradeLeanWrites(t *testing.T) {
+	ctx := t.Context()
 	file := filepath.Join(t.TempDir(), "presso.db")
-	old, err := sql.Open("sqlite", "file:"+file)
+	old, err := openSQLite(ctx, file)
 	if err != nil {
 		t.Fatal(err)
 	}
-	ms, err := (&DB{engine: sqliteEngine}).migrationFiles()
+	if err := old.migrate(ctx, 8); err != nil {
+		t.Fatalf("migrate(8) = %v", err)
+	}
+	var version, lean int
+	if err := old.read.QueryRowContext(ctx, `SELECT (SELECT MAX(version) FROM schema_migrations),
+		(SELECT COUNT(*) FROM sqlite_schema WHERE name = 'order_history' AND sql LIKE '%WITHOUT ROWID')`).Scan(&version, &lean); err != nil || version != 8 || lean != 0 {
+		t.Fatalf("after migrate(8): version %d, order_history WITHOUT ROWID %d, %v; want 8, 0", version, lean, err)
+	}
+	err = old.Tx(ctx, func(tx *Tx) error {
+		// Seqs 1, 2 and 5: AUTOINCREMENT had left gaps where
+		// transactions rolled back. 5 is not published yet.
+		for _, e := range []struct {
+			seq       int64
+			id        string
+			published any
+		}{{1, "ev1", 100}, {2, "ev2", 100}, {5, "ev5", nil}} {
+			if _, err := tx.q.ExecContext(ctx, `INSERT INTO outbox (seq, id, event_id, order_id, detail_type, payload, created_at, published_at)
+				VALUES ($1, $2, 'demo', 'o1', 'OrderManager.MakeOrder', '{}', 50, $3)`, e.seq, e.id, e.published); err != nil {
+				return err
+			}
+		}
+		for seq, to := range []string{"waiting", "queued", "making"} {
+			if _, err := tx.q.ExecContext(ctx, `INSERT INTO order_history (order_id, seq, at, from_state, to_state, trigger, actor)
+				VALUES ('o1', $1, $2, 'x', $3, 'go', 'u1')`, seq+1, 1000*(seq+1), to); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 	if err != nil {
-		t.Fatal(err)
-	}
-	exec := func(q string, args ...any) {
-		t.Helper()
-		if _, err := old.Exec(q, args...); err != nil {
-			t.Fatalf("%.60s: %v", q, err)
-		}
-	}
-	exec(`CREATE TABLE schema_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)`)
-	for _, m := range ms {
-		if m.version > 8 {
-			break
-		}
-		body, err := migrationFS.ReadFile(path.Join("migrations", "sqlite", m.name))
-		if err != nil {
-			t.Fatal(err)
-		}
-		exec(string(body))
-		exec(`INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, 0)`, m.version, m.name)
-	}
-	// Seqs 1, 2 and 5: AUTOINCREMENT had left gaps where transactions
-	// rolled back. 5 is not published yet.
-	for _, e := range []struct {
-		seq       int64
-		id        string
-		published any
-	}{{1, "ev1", 100}, {2, "ev2", 100}, {5, "ev5", nil}} {
-		exec(`INSERT INTO outbox (seq, id, event_id, order_id, detail_type, payload, created_at, published_at)
-			VALUES ($1, $2, 'demo', 'o1', 'OrderManager.MakeOrder', '{}', 50, $3)`, e.seq, e.id, e.published)
-	}
-	for seq, to := range []string{"waiting", "queued", "making"} {
-		exec(`INSERT INTO order_history (order_id, seq, at, from_state, to_state, trigger, actor)
-			VALUES ('o1', $1, $2, 'x', $3, 'go', 'u1')`, seq+1, 1000*(seq+1), to)
+		t.Fatalf("filling the schema 8 database: %v", err)
 	}
 	if err := old.Close(); err != nil {
 		t.Fatal(err)
@@ -67,7 +62,6 @@ func TestSQLiteUpgradeLeanWrites(t *testing.T) {
 		t.Fatalf("Open() of a schema 8 database = %v", err)
 	}
 	defer db.Close()
-	ctx := t.Context()
 	env := presso.Envelope{ID: "ev6", EventID: "demo", DetailType: "OrderManager.MakeOrder", Time: time.UnixMilli(60)}
 	if err := db.Tx(ctx, func(tx *Tx) error { return tx.AppendOutbox(ctx, env, "o1") }); err != nil {
 		t.Fatalf("AppendOutbox() after the upgrade = %v", err)
